@@ -1,0 +1,12 @@
+"""The sandbox peers, in start order (``needs`` may reorder).
+
+To add a peer: write sandbox/peers/<name>.py with a Peer subclass and list it here.
+"""
+
+from sandbox.peers.cos import CosPeer
+from sandbox.peers.sshd import SshdPeer
+
+PEERS = [
+    CosPeer,
+    SshdPeer,
+]
