@@ -34,6 +34,9 @@ def main(argv=None):
                 return 0
             with open(path) as f:
                 for peer in json.load(f)["peers"]:
+                    if not peer["port"]:  # no service of its own (files on another peer's host)
+                        print("%-12s %-16s up" % (peer["name"], "-"))
+                        continue
                     print("%-12s 127.0.0.1:%-6s %s" % (peer["name"], peer["port"],
                                                       "up" if port_open(peer["port"]) else "NOT ANSWERING"))
         elif args.cmd == "peers":

@@ -91,7 +91,8 @@ class Sandbox(object):
                 self.ctx.peers[peer.name] = peer
                 self._write_state()
                 peer.after_start()
-                self.log("sandbox: %-12s up on 127.0.0.1:%s (%.1fs)" % (peer.name, peer.port, time.monotonic() - t0))
+                where = "on 127.0.0.1:%s" % peer.port if peer.port else "(no port of its own)"
+                self.log("sandbox: %-12s up %s (%.1fs)" % (peer.name, where, time.monotonic() - t0))
         except PeerError:
             self.down()
             raise

@@ -3,10 +3,16 @@
 To add a peer: write sandbox/peers/<name>.py with a Peer subclass and list it here.
 """
 
+from sandbox.peers.cloudstack import CloudstackPeer
 from sandbox.peers.cos import CosPeer
+from sandbox.peers.powervc import PowervcPeer
+from sandbox.peers.powervs import PowervsPeer
 from sandbox.peers.sshd import SshdPeer
 
 PEERS = [
     CosPeer,
+    PowervsPeer,
     SshdPeer,
+    PowervcPeer,
+    CloudstackPeer,
 ]

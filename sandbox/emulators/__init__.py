@@ -1,0 +1,1 @@
+"""Emulators of closed APIs for the sandbox (never imported by plugins/)."""
