@@ -70,6 +70,15 @@ docs-check: build ## ansible-doc of every module from the installed tarball
 .PHONY: sanity
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/vmimport/migrate
 	@$(BIN)/python tools/copy_tree.py $(SANITY) --exclude sandbox --exclude tools --exclude tests/benchmarks --exclude .ci --exclude Makefile
+	# ansible-test lists files with git: the copy gets a repository of its own
+	git -C $(SANITY) init -q
+	git -C $(SANITY) add -A
+	# ansible-test downloads a pip bootstrap script from a host outside PyPI; give it a local one
+	pipver=$$(grep -oP "pip='\K[0-9.]+" $$($(BIN)/python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py)
+	# its own HOME: ansible-test keeps its venvs and caches under ~/.ansible/test
+	export HOME=$(BUILD)/ansible-test-home
+	cache=$$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py
+	[ -f "$$cache" ] || { mkdir -p "$$(dirname "$$cache")"; cp tools/get-pip-standin.py "$$cache"; }
 	cd $(SANITY)
 	$(BIN)/ansible-test sanity --venv --python 3.11 --requirements --color no --skip-test shellcheck
 
@@ -87,7 +96,7 @@ units: setup ## unit tests (pytest, collection imported as ansible_collections.v
 
 .PHONY: integration
 integration: build ## integration tests: real playbooks against the sandbox
-	@VMIMPORT_COLLECTIONS_PATH=$(INSTALL) $(BIN)/pytest -q tests/integration $(PYTEST_ARGS)
+	@PATH=$(BIN):$$PATH VMIMPORT_COLLECTIONS_PATH=$(INSTALL) $(BIN)/pytest -q tests/integration $(PYTEST_ARGS)
 
 .PHONY: molecule
 molecule: build ## a molecule scenario per role (converge, idempotence, verify)

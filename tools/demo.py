@@ -59,10 +59,11 @@ def main():
         if pvs is not None:
             with urllib.request.urlopen("%s/_sandbox/state" % vars_["pvs_endpoint_url"]) as r:
                 state = json.load(r)
-            for ws, images in sorted(state.get("images", {}).items()):
-                for img in images:
-                    print("PowerVS workspace %s: image %-20s %s  state=%s size=%s"
-                          % (ws, img.get("name"), img.get("imageID"), img.get("state"), img.get("size")))
+            for img in state.get("images", []):
+                print("PowerVS image %-20s %s  state=%s size=%s"
+                      % (img.get("name"), img.get("imageID"), img.get("state"), img.get("size")))
+            for job in state.get("jobs", []):
+                print("PowerVS job   %s  %s" % (job.get("id"), json.dumps(job.get("status"))))
         cos = sb.ctx.peers["cos"]
         s3 = cos.client()
         for bucket in (vars_["cos_bucket"],):

@@ -50,6 +50,6 @@ options:
 notes:
   - The modules of this family run on the PowerVC host itself (over SSH), with its
     C(/usr/bin/python3); they need only the Python standard library.
-  - All options of this fragment can be set once with
-    C(module_defaults: group/vmimport.migrate.powervc:).
+  - "All options of this fragment can be set once with
+    C(module_defaults: group/vmimport.migrate.powervc:)."
 '''

@@ -83,8 +83,8 @@ requirements:
   - ibm-cloud-sdk-core
   - requests
 notes:
-  - The modules of this family run on the controller (C(delegate_to: localhost) or a local play);
-    they only need HTTPS access to IAM and to the PowerVS endpoint.
-  - All options of this fragment can be set once with
-    C(module_defaults: group/vmimport.migrate.powervs:).
+  - These modules talk HTTPS to IAM and to the PowerVS endpoint; they usually run on the controller
+    (a play on C(localhost)), which needs the requirements installed.
+  - "All options of this fragment can be set once with C(module_defaults) and the
+    C(group/vmimport.migrate.powervs) action group."
 '''

@@ -50,15 +50,19 @@ except ImportError:  # plain-Python use (tests of the logic)
     env_fallback = None
 
 
-def cloudstack_argument_spec(required=True):
-    """The auth options of every CloudStack module (doc fragment vmimport.migrate.cloudstack)."""
+def cloudstack_argument_spec():
+    """The auth options of every CloudStack module (doc fragment vmimport.migrate.cloudstack).
+
+    api_url, api_key and api_secret are not ``required`` here (their environment variables may
+    hold them): modules call :func:`missing_auth` for one clear message.
+    """
     def fb(var):
         return (env_fallback, [var]) if env_fallback is not None else None
 
     spec = dict(
-        api_url=dict(type='str', fallback=fb('CLOUDSTACK_ENDPOINT'), required=required),
-        api_key=dict(type='str', fallback=fb('CLOUDSTACK_KEY'), required=required, no_log=True),
-        api_secret=dict(type='str', fallback=fb('CLOUDSTACK_SECRET'), required=required, no_log=True),
+        api_url=dict(type='str', fallback=fb('CLOUDSTACK_ENDPOINT')),
+        api_key=dict(type='str', fallback=fb('CLOUDSTACK_KEY'), no_log=True),
+        api_secret=dict(type='str', fallback=fb('CLOUDSTACK_SECRET'), no_log=True),
         api_http_method=dict(type='str', fallback=fb('CLOUDSTACK_METHOD'), choices=['get', 'post'], default='get'),
         api_timeout=dict(type='int', fallback=fb('CLOUDSTACK_TIMEOUT'), default=10),
         validate_certs=dict(type='bool', default=True),
@@ -67,6 +71,17 @@ def cloudstack_argument_spec(required=True):
         if opt.get('fallback') is None:
             opt.pop('fallback', None)
     return spec
+
+
+AUTH_ENV = (('api_url', 'CLOUDSTACK_ENDPOINT'), ('api_key', 'CLOUDSTACK_KEY'), ('api_secret', 'CLOUDSTACK_SECRET'))
+
+
+def missing_auth(params):
+    """None when the credentials are set, else a message naming what to set."""
+    missing = ["%s (or %s)" % (opt, env) for opt, env in AUTH_ENV if not params.get(opt)]
+    if not missing:
+        return None
+    return "CloudStack credentials missing: set %s" % ", ".join(missing)
 
 
 AUTH_OPTIONS = ('api_url', 'api_key', 'api_secret', 'api_http_method', 'api_timeout', 'validate_certs')
@@ -256,8 +271,8 @@ class CloudStackClient(object):
                 result = job.get("jobresult") or {}
                 text = result.get("errortext") if isinstance(result, dict) else str(result)
                 code = result.get("errorcode") if isinstance(result, dict) else None
-                raise CloudStackJobError("CloudStack job %s (%s) failed (%s): %s" % (job_id, command or job.get("cmd"),
-                                                                                      code, text),
+                what = command or job.get("cmd")
+                raise CloudStackJobError("CloudStack job %s (%s) failed (%s): %s" % (job_id, what, code, text),
                                          command=command, status=code, errortext=text, job_id=job_id)
             if self.clock() >= deadline:
                 raise CloudStackJobTimeout("CloudStack job %s (%s) still pending after %ss; it keeps running in "
@@ -382,7 +397,12 @@ class Catalog(object):
         if zone is not None:
             items = [c for c in items if c.get("zoneid") == zone["id"]]
             where = " in zone %s" % zone["name"]
-        return pick(items, value, "cluster", where=where)
+        try:
+            return pick(items, value, "cluster", where=where)
+        except ResolveError as e:
+            if zone is None and "ambiguous" in str(e):
+                raise ResolveError("%s, or set zone" % e)
+            raise
 
     def zone_of(self, cluster):
         return pick(self.zones(), cluster["zoneid"], "zone")
@@ -394,7 +414,7 @@ class Catalog(object):
         return pick(self.disk_offerings(), value, "disk offering")
 
     def network(self, value, zone):
-        items = [n for n in self.networks(zone["id"])]
+        items = list(self.networks(zone["id"]))
         for n in items:
             if n.get("id") == value:
                 return n
@@ -436,16 +456,26 @@ class Catalog(object):
             where = " in domain %s" % domain.get("path", domain.get("name"))
         return pick(items, value, "project", where=where)
 
+    def system_vms(self, zone_id):
+        return self._load(("systemvms", zone_id), "listSystemVms", zoneid=zone_id)
+
+    def routers(self, zone_id):
+        return self._load(("routers", zone_id), "listRouters", zoneid=zone_id, listall=True)
+
     def managed_vm(self, name, zone):
-        """The managed VM whose instance name (or name) is the vSphere VM name, else None."""
-        vms = self.virtual_machines(zone["id"])
-        for vm in vms:
+        """The managed VM whose instance name is the vSphere VM name (an imported VM keeps it), else None."""
+        for vm in self.virtual_machines(zone["id"]):
             if vm.get("instancename") == name:
                 return vm
-        for vm in vms:
-            if vm.get("name") == name or vm.get("displayname") == name:
-                return vm
         return None
+
+    def managed_names(self, zone):
+        """vSphere names CloudStack manages in the zone: instance names of VMs, system VMs and routers."""
+        names = set(vm.get("instancename") for vm in self.virtual_machines(zone["id"]))
+        names.update(v.get("name") for v in self.system_vms(zone["id"]))
+        names.update(r.get("name") for r in self.routers(zone["id"]))
+        names.discard(None)
+        return names
 
     def host_version(self, cluster, host_id=None, host_name=None):
         for h in self.hosts(cluster["id"]):

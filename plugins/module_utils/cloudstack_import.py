@@ -162,6 +162,8 @@ def broadcast_uri(nic):
 
 def network_str(net):
     """How CloudStack prints a network (NetworkVO.toString) in its messages."""
+    if not net.get("id"):  # a name only (no CloudStack to ask)
+        return 'Network {"name": "%s"}' % net.get("name")
     return 'Network {"id": "%s", "name": "%s", "uuid": "%s"}' % (net.get("id"), net.get("name"), net.get("id"))
 
 
@@ -423,14 +425,16 @@ def check_import(instance, request, ctx):
                         "disk_controllers")
                     break
             for d in data:
-                off = offerings.get(d.get("id")) or {}
+                off = offerings.get(d.get("id"))
                 if not d.get("capacity"):
                     add(MSG_DISK_SIZE % d.get("id"), None, "disks")
+                elif not isinstance(off, dict) or not off.get("id"):
+                    continue  # an offering name only (no CloudStack to ask)
                 elif not off.get("iscustomized") and not off.get("disksize"):
                     add(MSG_DISK_OFFERING_ZERO % off.get("id"), None, "disk_offering")
                 elif not off.get("iscustomized") and int(off.get("disksize")) * GIB < int(d["capacity"]):
-                    add(MSG_DISK_OFFERING_SMALL % (off.get("id"), int(off.get("disksize")), d.get("id"),
-                                                  int(d["capacity"]) // GIB),
+                    size_gb = int(d["capacity"]) // GIB
+                    add(MSG_DISK_OFFERING_SMALL % (off.get("id"), int(off.get("disksize")), d.get("id"), size_gb),
                         "choose a disk offering of at least %d GB, or a custom one" % -(-int(d["capacity"]) // GIB),
                         "disk_offering")
         if ctx.get("storage_pools") is not None and zone:
@@ -476,11 +480,14 @@ def check_import(instance, request, ctx):
         nid = nic.get("id")
         net = nic_map.get(nid)
         if net is None:
-            if networks is not None or nid not in explicit:
+            # without CloudStack's networks only a NIC without VLAN is sure to find none
+            if networks is not None or not int(nic.get("vlanid") or 0):
                 add(MSG_NO_NETWORK % nid,
                     "map it in nic_networks%s" % ("" if nic.get("vlanid") else " (its VLAN is 0: CloudStack "
                                                                                "cannot match it by VLAN)"),
                     "nic_network")
+            continue
+        if not net.get("id"):  # a network name only (no CloudStack to ask): nothing more to check
             continue
         if nid in explicit:
             if zone and net.get("zoneid") and net.get("zoneid") != zone.get("id"):
@@ -493,8 +500,8 @@ def check_import(instance, request, ctx):
                     add(text, "choose the network with broadcast URI %s" % broadcast_uri(nic), "nic_vlan")
         if vms is not None:
             for other in vms:
-                if other.get("name") == host_name and any(n.get("networkid") == net.get("id")
-                                                           for n in other.get("nic") or []):
+                on_net = any(n.get("networkid") == net.get("id") for n in other.get("nic") or [])
+                if other.get("name") == host_name and on_net:
                     add(MSG_HOSTNAME_IN_NETWORK % (host_name, network_str(net), net.get("networkdomain")),
                         "set another host_name", "hostname_in_network")
                     break
@@ -555,7 +562,8 @@ def resolve_request(catalog, zone, options, resolve_error=Exception):
     if options.get("service_offering"):
         req["service_offering"] = attempt(catalog.service_offering, options["service_offering"])
     if options.get("template"):
-        req["template"] = attempt(catalog.template, options["template"], zone)
+        # a template that does not resolve still means "not the dummy template" for the OS rule
+        req["template"] = attempt(catalog.template, options["template"], zone) or {"name": options["template"]}
     if options.get("domain"):
         req["domain"] = attempt(catalog.domain, options["domain"])
     elif options.get("account"):

@@ -744,7 +744,7 @@ class MultipartUploader(object):
         existing = existing or {}
         nbuf = min(self.workers + 1, self.count)
         pool = queue.Queue()
-        for _ in range(nbuf):
+        for dummy in range(nbuf):
             pool.put(bytearray(min(self.part_size, max(self.size, 1))))
         work = queue.Queue()
         results = {}
@@ -784,7 +784,7 @@ class MultipartUploader(object):
                         sha.update(view)
                     del view
         finally:
-            for _ in threads:
+            for dummy in threads:
                 work.put(None)
             for t in threads:
                 t.join()
@@ -835,8 +835,8 @@ class UploadTask(object):
     """
 
     def __init__(self, client, bucket, key, src, part_size=DEFAULT_PART_SIZE, concurrency=DEFAULT_CONCURRENCY,
-                 sha256=None, metadata=None, overwrite="different", resume=True, keep_on_failure=False,
-                 progress_file=None, endpoint=None, warn=None, clock=time.time):
+                 sha256=None, verify_sha256=False, metadata=None, overwrite="different", resume=True,
+                 keep_on_failure=False, progress_file=None, endpoint=None, warn=None, clock=time.time):
         self.client = client
         self.bucket = bucket
         self.key = key
@@ -844,6 +844,7 @@ class UploadTask(object):
         self.configured_part_size = part_size
         self.concurrency = concurrency
         self.expected_sha256 = sha256.lower() if sha256 else None
+        self.verify_sha256 = verify_sha256
         self.metadata = dict((str(k).lower(), str(v)) for k, v in (metadata or {}).items())
         self.overwrite = overwrite
         self.resume = resume
@@ -919,10 +920,27 @@ class UploadTask(object):
             parts = list_parts(self.client, self.bucket, self.key, u["UploadId"])
             p = infer_part_size(parts, self.size, self.part_size)
             existing = resumable_parts(parts, self.size, p) if p else {}
+            if existing and not self._probe(min(existing), p, existing[min(existing)]):
+                existing = {}  # its first part is not the file's: an upload of other data
             out.append(dict(upload_id=u["UploadId"], initiated=u.get("Initiated"), part_size=p,
                             existing=existing, listed=len(parts),
                             resumable_bytes=sum(part_range(n, self.size, p)[1] for n in existing)))
         return out
+
+    def _probe(self, number, part_size, md5_hex):
+        """Whether part ``number`` of the file has this MD5 (one part read)."""
+        offset, length = part_range(number, self.size, part_size)
+        md5 = hashlib.md5()
+        buf = bytearray(min(length, 8 * MiB) or 1)
+        view = memoryview(buf)
+        with open(self.src, "rb", buffering=0) as f:
+            done = 0
+            while done < length:
+                n = min(len(buf), length - done)
+                read_into(f, view[:n], offset + done)
+                md5.update(view[:n])
+                done += n
+        return md5.hexdigest() == md5_hex
 
     def _abort(self, upload_id):
         try:
@@ -989,9 +1007,10 @@ class UploadTask(object):
             data = f.read()
         if len(data) != self.size:
             raise UploadFailed("src '%s' changed size while reading it" % self.src)
-        if self.expected_sha256 and hashlib.sha256(data).hexdigest() != self.expected_sha256:
+        actual = hashlib.sha256(data).hexdigest() if self.expected_sha256 and self.verify_sha256 else sha
+        if actual != sha:
             raise UploadFailed("the SHA-256 of src '%s' is %s, not the sha256 option's %s: fix the option or the file"
-                               % (self.src, hashlib.sha256(data).hexdigest(), self.expected_sha256))
+                               % (self.src, actual, sha))
         digest = hashlib.md5(data).digest()
         meta = dict(self.metadata, sha256=sha)
         try:
@@ -1027,6 +1046,7 @@ class UploadTask(object):
                     chosen = None
                     continue
                 etag, parts, sha = outcome
+                completed_id, upload_id = upload_id, None  # nothing left to abort
                 obj = head_object(self.client, self.bucket, self.key)
             except UploadFailed as e:
                 self._on_failure(upload_id, e.msg, e.result)
@@ -1042,7 +1062,7 @@ class UploadTask(object):
                 self._on_failure(upload_id, "upload of %s failed: %s" % (self.src, e), {}, reraise=e)
             if obj is None or obj["size"] != self.size:
                 raise UploadFailed("COS completed upload %s but %s then reported %s bytes instead of %d"
-                                   % (upload_id, _target(self.bucket, self.key), obj and obj["size"], self.size))
+                                   % (completed_id, _target(self.bucket, self.key), obj and obj["size"], self.size))
             if (obj.get("sha256") or "").lower() != sha:
                 if resumed and attempt == 1:
                     # the resumed upload was started for another version of the file: its
@@ -1052,7 +1072,7 @@ class UploadTask(object):
                     except (ClientError, BotoCoreError) as e:
                         self._fail(e, "replace the object whose metadata is stale")
                     self.warn("the resumed upload %s carried the SHA-256 of another version of %s; "
-                              "the object was uploaded again" % (upload_id, self.src))
+                              "the object was uploaded again" % (completed_id, self.src))
                     chosen = None
                     continue
                 raise UploadFailed("%s holds sha256 metadata %s, expected %s"
@@ -1075,9 +1095,9 @@ class UploadTask(object):
                        parts_present=len(existing))
         uploader = MultipartUploader(self.client, self.bucket, self.key, self.src, self.size, part_size, workers,
                                      progress=progress)
-        # The SHA-256 is computed while sending when it was given (to check it) or when the
-        # upload is resumed without it; a new upload without it had it computed before.
-        compute = bool(self.expected_sha256) or sha_known is None
+        # The SHA-256 is computed while sending when it was given and is to be checked, or
+        # when the upload is resumed without it; a new upload without it had it computed before.
+        compute = (bool(self.expected_sha256) and self.verify_sha256) or sha_known is None
         try:
             try:
                 parts, sha = uploader.run(upload_id, existing, compute_sha256=compute)
@@ -1087,7 +1107,7 @@ class UploadTask(object):
                 self.bytes_sent += progress.bytes_sent
                 self.parts_sent += progress.parts_sent
             sha = sha or sha_known
-            if self.expected_sha256 and sha != self.expected_sha256:
+            if self.expected_sha256 and self.verify_sha256 and sha != self.expected_sha256:
                 raise UploadFailed("the SHA-256 of src '%s' is %s, not the sha256 option's %s: fix the option or "
                                    "the file (nothing was completed)" % (self.src, sha, self.expected_sha256))
             self._sha256 = sha
@@ -1107,7 +1127,7 @@ class UploadTask(object):
     def _on_failure(self, upload_id, msg, result, reraise=None):
         result = dict(result)
         result.update(bytes_sent=self.bytes_sent, parts_sent=self.parts_sent, size=self.size,
-                      part_size=self.part_size)
+                      part_size=self.part_size, upload_id=None, aborted_uploads=list(self.aborted))
         if upload_id and self.keep_on_failure:
             result["upload_id"] = upload_id
             msg += "; upload %s kept for a resume (run the task again)" % upload_id

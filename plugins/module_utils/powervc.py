@@ -190,6 +190,16 @@ def _expand(text, pos, lookup):
     return lookup(m.group(0)) or "", pos + 1 + m.end()
 
 
+def _lookup_in(*scopes):
+    """A variable lookup over scopes, first match wins, '' when unset."""
+    def lookup(name):
+        for scope in scopes:
+            if name in scope:
+                return scope[name]
+        return ""
+    return lookup
+
+
 def parse_rc(text, environ=None):
     """Variables set by an rc file of ``export NAME=value`` (or ``NAME=value``) lines.
 
@@ -213,13 +223,7 @@ def parse_rc(text, environ=None):
             if m:
                 pos = m.end()
             stmt = {}
-
-            def lookup(name, stmt=stmt):
-                for scope in (stmt, found, base):
-                    if name in scope:
-                        return scope[name]
-                return ""
-
+            lookup = _lookup_in(stmt, found, base)
             try:
                 while True:
                     m = _ASSIGN_RE.match(line, pos)

@@ -33,12 +33,10 @@ except ImportError as e:  # pragma: no cover - depends on the host
     REQUESTS_IMPORT_ERROR = e
 
 try:
-    from ibm_cloud_sdk_core import ApiException
     from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
     HAS_IBM_SDK_CORE = True
     IBM_SDK_CORE_IMPORT_ERROR = None
 except ImportError as e:  # pragma: no cover - depends on the host
-    ApiException = None
     IAMAuthenticator = None
     HAS_IBM_SDK_CORE = False
     IBM_SDK_CORE_IMPORT_ERROR = e
@@ -256,6 +254,10 @@ def resolve_connection(params):
     iam_url = (params.get("iam_url") or DEFAULT_IAM_URL).rstrip("/")
     if iam_url.endswith(TOKEN_PATH):
         iam_url = iam_url[:-len(TOKEN_PATH)]
+    if params.get("timeout") is not None and params["timeout"] <= 0:
+        raise PowerVSValidationError("timeout must be a number of seconds above 0 (got %s)" % params["timeout"])
+    if params.get("retries") is not None and params["retries"] < 0:
+        raise PowerVSValidationError("retries must be 0 or more (got %s)" % params["retries"])
     if not params.get("api_key"):
         raise PowerVSValidationError("api_key is required (or the IBMCLOUD_API_KEY / IC_API_KEY environment variable)")
     return {
@@ -569,8 +571,8 @@ class PowerVSClient(object):
         self.retries = conn.get("retries", 5)
         self.validate_certs = conn.get("validate_certs", True)
         self.session = session or requests.Session()
-        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
-        self.clock = clock or (lambda: time.time())
+        self.sleep = sleep or _sleep
+        self.clock = clock or _now
         self.log = log or (lambda msg: None)
         self._auth_factory = authenticator_factory or self._default_authenticator
         self._auth = None
@@ -719,6 +721,14 @@ class PowerVSClient(object):
 
     def post_cos_import(self, body):
         return self.call("POST", "/cos-images", body=body, ok=(200, 201, 202))
+
+
+def _sleep(seconds):
+    time.sleep(seconds)  # looked up at call time, so tests can patch time.sleep
+
+
+def _now():
+    return time.time()
 
 
 def _json(resp, default=None):

@@ -27,7 +27,7 @@ description:
     image exported again.
   - Exports of big images take minutes to hours; use C(async) with C(poll) for long ones.
 author:
-  - vmimport.migrate contributors
+  - vmimport.migrate contributors (@vmimport-migrate)
 extends_documentation_fragment:
   - vmimport.migrate.powervc
 options:
@@ -81,13 +81,19 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: The preflight runs (the image is looked up, free space is checked); nothing is written.
+    details:
+      - The preflight runs (the image is looked up, free space is checked); nothing is written.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
     platforms: posix
-    details: Runs on the PowerVC host, where C(powervc-image) is installed.
+    details:
+      - Runs on the PowerVC host, where C(powervc-image) is installed.
 notes:
   - The SHA-256 is computed by reading the OVA once after the export (about 0.5 to 1.5 GB/s); checking
     an existing OVA reads it once too.

@@ -17,7 +17,7 @@ description:
     and the credentials of the module options, and returns the images as data.
   - Filters by image name or ID.
 author:
-  - vmimport.migrate contributors
+  - vmimport.migrate contributors (@vmimport-migrate)
 extends_documentation_fragment:
   - vmimport.migrate.powervc
 options:
@@ -33,13 +33,19 @@ options:
     type: bool
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: The module only reads; it runs the same in check mode.
+    details:
+      - The module only reads; it runs the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
     platforms: posix
-    details: Runs on the PowerVC host, where C(powervc-image) is installed.
+    details:
+      - Runs on the PowerVC host, where C(powervc-image) is installed.
 seealso:
   - module: vmimport.migrate.powervc_image_export
 '''

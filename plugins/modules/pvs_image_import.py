@@ -27,7 +27,7 @@ description:
   - Errors carry the service's own text and say what to fix; a failed job fails the task with the
     job's C(status.message).
 author:
-  - vmimport.migrate contributors
+  - vmimport.migrate contributors (@vmimport-migrate)
 options:
   image_name:
     description:
@@ -143,7 +143,7 @@ options:
     description:
       - Wait until the import job ends and return the image.
       - With V(false) the task returns as soon as the job is started, with RV(job.id); run the task again
-        with O(wait=true) (or use C(async)/C(poll)) to wait for it: the running job is reused.
+        with O(wait=true) (or use C(async)/C(poll)) to wait for it; the running job is reused.
     type: bool
     default: true
   wait_timeout:
@@ -167,14 +167,18 @@ extends_documentation_fragment:
   - vmimport.migrate.powervs
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
-      - Lists images and the last import job (read-only calls), then reports RV(changed=true) with the
+      - Lists images and the last import job (read-only calls), then reports C(changed=true) with the
         RV(body) it would post (secret masked) only when the image is absent.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
-    platforms: [posix]
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: posix
 seealso:
   - module: vmimport.migrate.pvs_image_info
   - module: vmimport.migrate.cos_multipart_upload
@@ -447,6 +451,11 @@ class ImageImporter(object):
             module.fail_json(msg=str(e))
         for w in warnings:
             module.warn(w)
+        if self.p["poll_interval"] <= 0 or self.p["poll_max_interval"] < self.p["poll_interval"]:
+            module.fail_json(msg="poll_interval must be above 0 and poll_max_interval at least poll_interval (got %s and %s)"
+                             % (self.p["poll_interval"], self.p["poll_max_interval"]))
+        if self.p["wait_timeout"] < 0:
+            module.fail_json(msg="wait_timeout must be 0 or more seconds (got %s)" % self.p["wait_timeout"])
         self.imp = CosImageImport(self.client, self.body, log=module.log)
         self.result = dict(changed=False, image=None, job=None, adopted=False, states_seen=[], retries=0)
 
@@ -492,12 +501,12 @@ class ImageImporter(object):
             # if the service does not name the image in the job: wait for it, then look again
             if self.module.check_mode:
                 self.module.warn("import job %s is still %s in the workspace: the import would wait for it first"
-                                 % (job["id"], job["status"]["state"]))
+                                 % (job["id"], job_state(job)))
                 self.exit(changed=True, body=mask_body(self.body))
             if not self.p["wait"]:
                 self.fail("another image import job, %s, is still %s in workspace %s and PowerVS runs one import "
                           "at a time: run again later, or with wait=true to wait for it first"
-                          % (job["id"], job["status"]["state"], self.client.cloud_instance_id),
+                          % (job["id"], job_state(job), self.client.cloud_instance_id),
                           job=summarize_job(job))
             self.wait_other(job)
             image = self.imp.existing_image()
@@ -515,7 +524,9 @@ class ImageImporter(object):
         else:
             ref, adopted = self.imp.start()
             job_id, posted = ref["id"], True
-        self.result.update(adopted=adopted, body=mask_body(self.body) if posted else None)
+        self.result["adopted"] = adopted
+        if posted:
+            self.result["body"] = mask_body(self.body)
         if not self.p["wait"]:
             self.exit(changed=posted, job=summarize_job(self.client.get_job(job_id)),
                       msg="import job %s of image %s started; not waiting" % (job_id, name))
@@ -524,8 +535,8 @@ class ImageImporter(object):
             job, seen = self.wait(job_id)
         except JobFailed as e:
             message = (e.job.get("status") or {}).get("message") or "no message"
-            self.fail("PowerVS import job %s of image %s failed: %s. Fix: %s" % (job_id, name, message,
-                                                                               failed_job_hint(message)),
+            hint = failed_job_hint(message)
+            self.fail("PowerVS import job %s of image %s failed: %s. Fix: %s" % (job_id, name, message, hint),
                       changed=posted, job=summarize_job(e.job), states_seen=e.states_seen)
         except JobTimeout as e:
             self.fail("PowerVS import job %s of image %s is still %s after wait_timeout=%ss; it goes on in PowerVS: "

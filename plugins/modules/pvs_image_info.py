@@ -18,7 +18,7 @@ description:
   - Image names are not unique in PowerVS; with O(name), every image with that name is returned and
     a warning says so when there are several.
 author:
-  - vmimport.migrate contributors
+  - vmimport.migrate contributors (@vmimport-migrate)
 options:
   name:
     description:
@@ -40,13 +40,17 @@ extends_documentation_fragment:
   - vmimport.migrate.powervs
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Read-only; runs the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
-    platforms: [posix]
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: posix
 seealso:
   - module: vmimport.migrate.pvs_image_import
 '''

@@ -12,7 +12,8 @@ Follows shared/reference/cloudstack-import-api.md and CloudStack's own code
   command, 530 internal error).
 - Commands: listZones, listClusters, listHosts, listNetworks, listServiceOfferings,
   listDiskOfferings, listTemplates, listOsTypes, listGuestOsMapping, listStoragePools,
-  listDomains, listAccounts, listProjects, listVirtualMachines, listUnmanagedInstances,
+  listDomains, listAccounts, listProjects, listVirtualMachines, listSystemVms, listRouters,
+  listUnmanagedInstances,
   importUnmanagedInstance (async) and queryAsyncJobResult. List commands page with
   ``page``/``pagesize`` and answer ``count``.
 - importUnmanagedInstance runs as an async job (``jobstatus`` 0, then 1 done or 2 failed after
@@ -587,6 +588,12 @@ class Cloud(object):
         self.vms = []
         for v in s.get("virtual_machines", []):
             self._seed_vm(v)
+        self.system_vms, self.routers = [], []
+        for v in s.get("system_vms", []):
+            zone = self.zone_by_name(v["zone"])
+            rec = {"id": make_id("systemvm", v["name"]), "name": v["name"], "zoneid": zone["id"],
+                   "zonename": zone["name"], "state": "Running", "systemvmtype": v.get("systemvmtype", "consoleproxy")}
+            (self.routers if v.get("systemvmtype") == "domainrouter" else self.system_vms).append(rec)
         if self.auto_networks or self.auto_storage_pools:
             self._auto_resources()
 
@@ -766,10 +773,9 @@ class Cloud(object):
         return vm
 
     def managed_names(self):
-        out = set()
-        for vm in self.vms:
-            out.add(vm["instancename"])
-            out.add(vm["name"])
+        """Instance names CloudStack filters out of listUnmanagedInstances (VMs, system VMs, routers)."""
+        out = set(vm["instancename"] for vm in self.vms)
+        out.update(v["name"] for v in self.system_vms + self.routers)
         return out
 
     def unmanaged(self, cluster, name=None):
@@ -862,6 +868,7 @@ def page(items, params, key):
 
 
 def filt(items, params, *names):
+    """items whose fields equal the given params (and whose name contains the keyword)."""
     out = list(items)
     for n in names:
         v = params.get(n)
@@ -884,6 +891,7 @@ class Api(object):
             "listStoragePools": self.list_storage_pools, "listDomains": self.list_domains,
             "listAccounts": self.list_accounts, "listProjects": self.list_projects,
             "listVirtualMachines": self.list_virtual_machines,
+            "listSystemVms": self.list_system_vms, "listRouters": self.list_routers,
             "listUnmanagedInstances": self.list_unmanaged_instances,
             "importUnmanagedInstance": self.import_unmanaged_instance,
             "queryAsyncJobResult": self.query_async_job_result,
@@ -948,6 +956,12 @@ class Api(object):
         if p.get("networkid"):
             items = [v for v in items if any(n["networkid"] == p["networkid"] for n in v["nic"])]
         return page(items, p, "virtualmachine")
+
+    def list_system_vms(self, p):
+        return page(filt(self.cloud.system_vms, p, "id", "name", "zoneid", "systemvmtype"), p, "systemvm")
+
+    def list_routers(self, p):
+        return page(filt(self.cloud.routers, p, "id", "name", "zoneid"), p, "router")
 
     def _cluster_param(self, command, p):
         cid = p.get("clusterid")
@@ -1080,7 +1094,7 @@ class ImportJob(object):
             raise invalid("Invalid VM hostname. VM hostname can contain ASCII letters 'a' through 'z', the digits '0' "
                           "through '9', and the hyphen ('-'), must be between 1 and 63 characters long, and can't "
                           "start or end with \"-\" and can't start with digit")
-        nic_networks = self.nic_network_map(zone)
+        nic_networks = self.nic_network_map()
         nic_ips = self.nic_ip_map()
         disk_offerings = self.disk_offering_map()
         details_list = parse_map_param(p, "details")
@@ -1099,7 +1113,7 @@ class ImportJob(object):
                                     guest_os_id)
 
     # -- the Cmd getters: map parameters and their own validation ----------------------------
-    def nic_network_map(self, zone):
+    def nic_network_map(self):
         out = {}
         for e in parse_map_param(self.p, "nicnetworklist"):
             nic, net_id = ci_get(e, "nic"), ci_get(e, "network")
@@ -1232,7 +1246,7 @@ class ImportJob(object):
         raise internal("Storage pool for disk %s(%s) with datastore: %s not found in zone ID: %s"
                        % (disk.get("label"), disk.get("id"), disk.get("datastorename"), zone["id"]))
 
-    def check_disk(self, name, disk, offering, zone, cluster):
+    def check_disk(self, disk, offering, zone, cluster):
         if not disk.get("capacity"):
             raise internal("Size of disk(ID: %s) is found invalid during VM import" % disk.get("id"))
         if offering is not None and not offering["iscustomized"] and not offering["disksize"]:
@@ -1375,7 +1389,7 @@ class ImportJob(object):
         if not root.get("controller"):
             raise internal("VM import failed. Unable to retrieve root disk details for VM: %s " % name)
         all_details["rootDiskController"] = root["controller"]
-        self.check_disk(name, root, None, zone, cluster)
+        self.check_disk(root, None, zone, cluster)
         controller = None
         for d in data:
             if d["id"] not in disk_offerings:
@@ -1386,7 +1400,7 @@ class ImportJob(object):
                 raise internal("Multiple data disk controllers of different type (%s, %s) are not supported for import. "
                                "Please make sure that all data disk controllers are of the same type"
                                % (controller, d.get("controller")))
-            self.check_disk(name, d, disk_offerings[d["id"]], zone, cluster)
+            self.check_disk(d, disk_offerings[d["id"]], zone, cluster)
         if data:
             all_details["dataDiskController"] = data[0].get("controller")
         nics = inst.get("nic") or []
@@ -1576,8 +1590,8 @@ def main(argv=None):
     cloud = build(args)
     server = ThreadingHTTPServer((args.host, args.port), make_handler(cloud, Api(cloud)))
     server.daemon_threads = True
-    print("cloudstack emulator on http://%s:%s/client/api (source: %s)" % (args.host, args.port,
-                                                                          json.dumps(cloud.source.describe())), flush=True)
+    source = json.dumps(cloud.source.describe())
+    print("cloudstack emulator on http://%s:%s/client/api (source: %s)" % (args.host, args.port, source), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -283,7 +283,7 @@ class Emulator(object):
                            "requests for it must name its own zone" % (cloud_instance_id, m.group("zone")))
         return zone
 
-    def route(self, method, path, query, body, headers):
+    def route(self, method, path, body, headers):
         m = PATH_RE.match(path)
         if not m:
             raise ApiError(404, "path %s not found" % path)
@@ -729,7 +729,7 @@ class Handler(BaseHTTPRequestHandler):
                             payload = json.loads(raw.decode("utf-8"))
                         except ValueError:
                             raise ApiError(400, "bad request: the body is not valid JSON")
-                    status, body = self.emu.route(method, path, parsed.query, payload, self.headers)
+                    status, body = self.emu.route(method, path, payload, self.headers)
         except ApiError as e:
             status, body = e.status, e.body
         except Exception as e:  # never hang a client on an emulator bug

@@ -52,7 +52,7 @@ class CloudstackPeer(ProcessPeer, metaclass=_NeedsVcsimWhenRegistered):
 
     def command(self):
         script = os.path.join(EMULATORS, "cloudstack.py")
-        argv = [self.ctx.python, script, "--port", str(self.port), "--api-key", self.api_key,
+        argv = [self.ctx.python, script, "--port", str(self.port), "--api-key=%s" % self.api_key,
                 "--job-seconds", str(self.job_seconds)]
         self.vcenter = self._vcenter()
         if self.vcenter:

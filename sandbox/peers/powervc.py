@@ -226,6 +226,9 @@ class PowervcPeer(Peer):
             "powervc_username": self.username,
             "powervc_password": self.password,
             "powervc_sessions_dir": self.sessions_dir,
+            # what playbooks/powervc_to_powervs.yml moves from this host (make demo)
+            "powervc_images": [{"name": "rhel83-small", "os_type": "rhel"},
+                               {"name": "aix72-base", "target_name": "aix72-imported", "os_type": "aix"}],
             "powervc_wheelhouse": self.wheelhouse,
             # through the SSH session's PATH, like on a PowerVC host; a full path when the host
             # is reached with a local connection (no sshd SetEnv PATH then)

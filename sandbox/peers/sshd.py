@@ -73,6 +73,13 @@ class SshdPeer(ProcessPeer):
 
     def command(self):
         self._make_remote_dir()
+        # sshd reads the authorized keys as the user: keep them where the user can reach them
+        # (the state dir may sit under a 0700 directory, like pytest's /tmp/pytest-of-root)
+        self.authorized_keys = os.path.join(self.remote_dir, ".authorized_keys")
+        shutil.copyfile(self.key + ".pub", self.authorized_keys)
+        os.chmod(self.authorized_keys, 0o644)
+        if os.geteuid() == 0:
+            os.chown(self.authorized_keys, self.uid, self.gid)
         wd = self.ctx.workdir(self.name)
         cfg = os.path.join(wd, "sshd_config")
         with open(cfg, "w") as f:

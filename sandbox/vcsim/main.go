@@ -81,7 +81,11 @@ func parseFlags() *options {
 	o := &options{}
 	flag.StringVar(&o.listen, "l", "127.0.0.1:8989", "listen address (host:port)")
 	flag.StringVar(&o.username, "username", "user", "login user name")
-	flag.StringVar(&o.password, "password", "pass", "login password")
+	password := os.Getenv("VMIMPORT_VCSIM_PASSWORD")
+	if password == "" {
+		password = "pass"
+	}
+	flag.StringVar(&o.password, "password", password, "login password (default: $VMIMPORT_VCSIM_PASSWORD, else \"pass\")")
 	flag.IntVar(&o.dc, "dc", 1, "datacenters")
 	flag.IntVar(&o.clusters, "cluster", 1, "clusters per datacenter")
 	flag.IntVar(&o.hosts, "host", 2, "hosts per cluster")

@@ -10,7 +10,7 @@ accepted; every bucket exists.
 
 Calls: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
 AbortMultipartUpload, ListParts, ListMultipartUploads, PutObject, HeadObject,
-DeleteObject, HeadBucket. ``Content-MD5`` is checked (400 BadDigest);
+DeleteObject, HeadBucket (PutObjectAcl and PutObjectTagging are accepted and ignored). ``Content-MD5`` is checked (400 BadDigest);
 ``Transfer-Encoding: chunked`` bodies (``aws-chunked``) are decoded.
 
 Run: ``python tests/benchmarks/null_s3.py --port 9100`` (prints ``ready <port>``).
@@ -142,8 +142,8 @@ class Handler(BaseHTTPRequestHandler):
     # verbs ---------------------------------------------------------------
     def do_PUT(self):
         bucket, key, q = self._target()
-        if not key:
-            self._read_body()
+        if not key or "acl" in q or "tagging" in q:
+            self._read_body()  # bucket calls, ACLs and tags: accepted, not kept
             return self._send(200)
         size, digest, _ = self._read_body()
         if not self._check_md5(digest):

@@ -20,6 +20,11 @@ if ROOT not in sys.path:
 
 import ansible_runner  # noqa: E402
 
+# ansible-runner starts ansible-playbook from PATH: use the one next to this interpreter
+_bindir = os.path.dirname(sys.executable)
+if _bindir not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bindir + os.pathsep + os.environ.get("PATH", "")
+
 from sandbox.launcher import Sandbox  # noqa: E402
 
 COLLECTIONS_PATH = os.environ.get("VMIMPORT_COLLECTIONS_PATH", os.path.join(ROOT, ".build", "collections"))

@@ -112,7 +112,7 @@ def test_import_completes_then_no_change(run_playbook, pvs, ova):
 
 def test_every_pending_state_is_waited_through(run_playbook, pvs, ova):
     pending = ["queued", "readyForProcessing", "inProgress", "running", "waiting"]
-    pvs.admin("faults", {"pending_states": pending, "state_seconds": 1.0})
+    pvs.admin("faults", {"pending_states": pending, "state_seconds": 1.5})
     run = run_playbook(play([import_task("slow", ova, poll_interval=0.2, poll_max_interval=0.3)]))
     assert run.rc == 0, run.stdout[-3000:]
     assert run.result(task="import")["states_seen"] == pending + ["completed"]
@@ -124,15 +124,14 @@ def test_check_mode_posts_nothing(run_playbook, pvs, ova):
     assert run.rc == 0 and res["changed"] is True
     assert res["body"]["secretKey"] == "********" and res["body"]["imageFilename"] == ova
     state = pvs.admin("state")
-    assert state["jobs"] == [] and all(r["method"] == "GET" for r in state["requests"])
+    pcloud = [r for r in state["requests"] if r["path"].startswith("/pcloud/")]
+    assert state["jobs"] == [] and pcloud and all(r["method"] == "GET" for r in pcloud)
 
 
 def test_wait_false_then_async_wait_reuses_the_job(run_playbook, pvs, ova):
-    pvs.admin("faults", {"state_seconds": 1.0})
+    pvs.admin("faults", {"state_seconds": 3.0})  # long enough for the second task to find the job running
     tasks = [dict(import_task("later", ova, wait=False), name="start"),
-             dict(import_task("later", ova), async_=None)]
-    tasks[1].pop("async_")
-    tasks[1].update({"async": 60, "poll": 1})
+             dict(import_task("later", ova), **{"async": 90, "poll": 1})]
     run = run_playbook(play(tasks))
     assert run.rc == 0, run.stdout[-3000:]
     started = run.result(task="start")
@@ -158,7 +157,7 @@ def test_wrong_hmac_key_fails_with_the_download_error(run_playbook, pvs, ova):
     assert "check access_key and secret_key" in msg
 
 
-def test_missing_object_fails_with_not_found(run_playbook, pvs, ova):
+def test_missing_object_fails_with_not_found(run_playbook, pvs):
     run = run_playbook(play([import_task("missing", "no-such-image.ova")]))
     msg = failed_msg(run)
     assert "download of image file no-such-image.ova has failed, error:file no-such-image.ova not found" in msg
@@ -246,6 +245,13 @@ def test_429_and_500_are_retried(run_playbook, pvs, ova):
     assert run.rc == 0, run.stdout[-3000:]
     assert [r["status"] for r in pvs.admin("state")["requests"]].count(500) == 2
 
+    pvs.admin("reset", {})
+    pvs.admin("faults", {"http_errors": {"status": 503, "count": 1, "scope": "iam", "retry_after": 1}})
+    run = run_playbook(play([import_task("busy", ova)]))
+    assert run.rc == 0, run.stdout[-3000:]
+    iam = [r["status"] for r in pvs.admin("state")["requests"] if r["path"] == "/identity/token"]
+    assert iam[:2] == [503, 200]
+
 
 def test_gateway_timeout_on_post_starts_one_job(run_playbook, pvs, ova):
     pvs.admin("faults", {"gateway_timeout_after_create": 1})
@@ -266,3 +272,42 @@ def test_no_secret_in_output_at_vvv(run_playbook, pvs, ova, sandbox_vars):
     assert "secret-check" in run.stdout and "no-such.ova" in run.stdout
     for secret in (sandbox_vars["pvs_api_key"], sandbox_vars["cos_secret_access_key"]):
         assert secret not in run.stdout
+
+
+def test_emulator_tokens_expire_and_objects_can_be_deleted(pvs, ova, sandbox_vars):
+    """The emulator itself: expired tokens get 401; jobs and images can be listed and deleted."""
+    import requests
+
+    v = sandbox_vars
+    pvs.admin("faults", {"token_lifetime": 1})
+    tok = requests.post(v["pvs_iam_url"] + "/identity/token", data={
+        "grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": v["pvs_api_key"]}).json()
+    assert tok["token_type"] == "Bearer" and tok["expires_in"] == 1
+    base = "%s/pcloud/v1/cloud-instances/%s" % (v["pvs_endpoint_url"], v["pvs_cloud_instance_id"])
+    headers = {"Authorization": "Bearer " + tok["access_token"], "CRN": v["pvs_crn"]}
+    assert requests.get(base + "/images", headers=headers).status_code == 200
+    time.sleep(1.2)
+    expired = requests.get(base + "/images", headers=headers)
+    assert expired.status_code == 401 and "expired" in expired.json()["description"]
+
+    pvs.admin("faults", {"token_lifetime": 3600})
+    tok = requests.post(v["pvs_iam_url"] + "/identity/token", data={
+        "grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": v["pvs_api_key"]}).json()
+    headers["Authorization"] = "Bearer " + tok["access_token"]
+    body = {"imageName": "direct", "bucketName": v["cos_bucket"], "imageFilename": ova, "region": v["cos_region"],
+            "accessKey": v["cos_access_key_id"], "secretKey": v["cos_secret_access_key"]}
+    ref = requests.post(base + "/cos-images", json=body, headers=headers)
+    assert ref.status_code == 202
+    assert requests.post(base + "/cos-images", json=body, headers=headers).status_code == 409
+    job_id = ref.json()["id"]
+    deadline = time.time() + 30
+    while requests.get(base + "/jobs/" + job_id, headers=headers).json()["status"]["state"] != "completed":
+        assert time.time() < deadline
+        time.sleep(0.2)
+    assert [j["id"] for j in requests.get(base + "/jobs", headers=headers).json()["jobs"]] == [job_id]
+    image_id = requests.get(base + "/images", headers=headers).json()["images"][0]["imageID"]
+    assert requests.delete(base + "/images/" + image_id, headers=headers).status_code == 200
+    gone = requests.get(base + "/images/" + image_id, headers=headers)
+    assert gone.status_code == 404 and set(gone.json()) == {"code", "description", "error", "message"}
+    assert requests.delete(base + "/jobs/" + job_id, headers=headers).status_code == 200
+    assert requests.get(base + "/jobs/" + job_id, headers=headers).status_code == 404

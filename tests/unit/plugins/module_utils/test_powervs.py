@@ -1,5 +1,4 @@
 import datetime
-import json
 
 import pytest
 import responses
@@ -91,7 +90,7 @@ def test_body_every_field():
 
 
 def test_body_minimal_public_bucket_has_no_keys():
-    body, _ = pv.build_cos_import_body(params(bucket_access="public", access_key=None, secret_key=None), "lon04")
+    body = pv.build_cos_import_body(params(bucket_access="public", access_key=None, secret_key=None), "lon04")[0]
     assert body == {"imageName": "img", "bucketName": "my-bucket", "imageFilename": "img.ova",
                     "region": "us-east", "bucketAccess": "public"}
 
@@ -124,12 +123,12 @@ def test_body_refused_before_any_call(kw, zone, match):
 
 @pytest.mark.parametrize("name", ["x.ova", "x.OVA.gz", "x.tar", "x.tar.gz", "x.tgz"])
 def test_archives_need_no_os_type(name):
-    body, _ = pv.build_cos_import_body(params(image_filename=name), "lon04")
+    body = pv.build_cos_import_body(params(image_filename=name), "lon04")[0]
     assert "osType" not in body
 
 
 def test_raw_image_with_os_type_is_accepted():
-    body, _ = pv.build_cos_import_body(params(image_filename="disk.raw", os_type="ibmi"), "lon04")
+    body = pv.build_cos_import_body(params(image_filename="disk.raw", os_type="ibmi"), "lon04")[0]
     assert body["osType"] == "ibmi"
 
 
@@ -155,7 +154,7 @@ def test_final_states():
 
 def test_poll_delays_grow_to_cap():
     gen = pv.poll_delays(10, 60)
-    assert [round(next(gen), 2) for _ in range(7)] == [10, 15, 22.5, 33.75, 50.62, 60, 60]
+    assert [round(next(gen), 2) for dummy in range(7)] == [10, 15, 22.5, 33.75, 50.62, 60, 60]
 
 
 def test_backoff_delay_honours_retry_after_and_caps():
@@ -247,9 +246,9 @@ def scripted(states):
 def test_wait_for_job_every_pending_state_then_completed():
     clock = Clock()
     seen_changes = []
-    job, seen = pv.wait_for_job(scripted(["queued", "readyForProcessing", "readyForProcessing", "inProgress", "running",
-                                          "waiting", "running", "completed"]), "j", 3600, poll_start=10, poll_cap=60,
-                                 sleep=clock.sleep, clock=clock, on_change=seen_changes.append)
+    states = ["queued", "readyForProcessing", "readyForProcessing", "inProgress", "running", "waiting", "running", "completed"]
+    job, seen = pv.wait_for_job(scripted(states), "j", 3600, poll_start=10, poll_cap=60,
+                                sleep=clock.sleep, clock=clock, on_change=seen_changes.append)
     assert job["status"]["state"] == "completed"
     assert seen == ["queued", "readyForProcessing", "inProgress", "running", "waiting", "running", "completed"]
     assert len(seen_changes) == 7
@@ -409,7 +408,7 @@ def test_start_posts_again_when_the_500_started_nothing():
         fake = FakePowerVS(rsps)
         fake.force("POST", r"^/cos-images$", 500, {"description": "oops"})
         imp = pv.CosImageImport(client(), {"imageName": "img"})
-        ref, adopted = imp.start()
+        _ref, adopted = imp.start()
         assert not adopted and len(fake.posts()) == 2 and len(fake.jobs) == 1
 
 
@@ -431,7 +430,7 @@ def test_wait_on_own_job_whose_record_vanished():
         with pytest.raises(pv.PowerVSError, match="is gone"):
             imp.wait("no-such-job", 10, poll_start=0)
         fake.add_image("img")
-        job, seen = imp.wait("no-such-job", 10, poll_start=0)
+        _job, seen = imp.wait("no-such-job", 10, poll_start=0)
         assert seen == ["completed"]
 
 

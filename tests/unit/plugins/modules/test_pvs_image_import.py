@@ -210,3 +210,45 @@ def test_account_or_crn_required(fake):
     with pytest.raises(ModuleFail) as e:
         run_module(pvs_image_import, a)
     assert "one of the following is required: account_id, crn" in e.value.result["msg"]
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(poll_interval=0), "poll_interval must be above 0"),
+    (dict(poll_interval=5, poll_max_interval=1), "poll_max_interval at least poll_interval"),
+    (dict(wait_timeout=-1), "wait_timeout must be 0 or more"),
+    (dict(timeout=0), "timeout must be a number of seconds above 0"),
+    (dict(retries=-2), "retries must be 0 or more"),
+])
+def test_bad_timing_options(fake, kw, match):
+    with pytest.raises(ModuleFail) as e:
+        run_module(pvs_image_import, args(**kw))
+    assert match in e.value.result["msg"] and fake.calls == []
+
+
+def test_check_mode_with_another_import_active_predicts_change(fake, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(pvs_image_import.AnsibleModule, "warn", lambda self, w: warnings.append(w))
+    other = fake.add_job("someone-else", ["running"])
+    res = run_module(pvs_image_import, args(), check_mode=True)
+    assert res["changed"] is True and res["body"]["imageName"] == "rhel93"
+    assert any(other in w and "would wait for it first" in w for w in warnings)
+    assert fake.posts() == []
+
+
+def test_check_mode_with_own_job_running_reports_it(fake):
+    job_id = fake.add_job("rhel93", ["running"])
+    res = run_module(pvs_image_import, args(), check_mode=True)
+    assert res["changed"] is True and res["job"]["id"] == job_id and fake.posts() == []
+
+
+def test_every_body_option_reaches_the_service(fake):
+    run_module(pvs_image_import, args(
+        bucket_name="vmimport-images/folder", image_filename="disk.raw", os_type="ibmi", storage_type="tier0",
+        storage_affinity=dict(affinity_policy="anti-affinity", anti_affinity_volumes=["v1", "v2"]),
+        import_details=dict(license_type="byol", product="Netweaver", vendor="SAP"), user_tags=["a"]))
+    assert fake.last_body == {
+        "imageName": "rhel93", "bucketName": "vmimport-images/folder", "imageFilename": "disk.raw",
+        "region": "us-east", "bucketAccess": "private", "accessKey": "HMACID", "secretKey": "HMACSECRET",
+        "osType": "ibmi", "storageType": "tier0",
+        "storageAffinity": {"affinityPolicy": "anti-affinity", "antiAffinityVolumes": ["v1", "v2"]},
+        "importDetails": {"licenseType": "byol", "product": "Netweaver", "vendor": "SAP"}, "userTags": ["a"]}
