@@ -84,7 +84,7 @@ sanity: setup ## ansible-test sanity on a copy under ansible_collections/vmimpor
 
 .PHONY: lint
 lint: setup ## ansible-lint (production profile) on roles and playbooks
-	@$(BIN)/ansible-lint --profile production roles playbooks
+	@ANSIBLE_COLLECTIONS_PATH=$(DEVTREE) $(BIN)/ansible-lint --profile production roles playbooks
 
 .PHONY: changelog-lint
 changelog-lint: setup

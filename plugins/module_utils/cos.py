@@ -81,8 +81,8 @@ MIN_PART_SIZE = 5 * MiB
 MAX_PART_SIZE = 5 * GiB
 MAX_PARTS = 10000
 MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE
-DEFAULT_PART_SIZE = 16 * MiB
-DEFAULT_CONCURRENCY = 4
+DEFAULT_PART_SIZE = 8 * MiB
+DEFAULT_CONCURRENCY = 8
 
 ENDPOINT_TYPES = ("public", "private", "direct")
 # Regions and single-site locations of COS (cross-region: us, eu, ap). An unknown name is
@@ -720,8 +720,7 @@ class MultipartUploader(object):
     ``Content-MD5``. Memory is the buffer pool, whatever the file size.
     """
 
-    def __init__(self, client, bucket, key, path, size, part_size, workers,
-                 progress=None, known_md5=None):
+    def __init__(self, client, bucket, key, path, size, part_size, workers, progress=None):
         self.client = client
         self.bucket = bucket
         self.key = key
@@ -731,7 +730,6 @@ class MultipartUploader(object):
         self.workers = max(1, int(workers))
         self.count = part_count(size, part_size)
         self.progress = progress or Progress(size, self.count)
-        self.known_md5 = known_md5 or {}
         self._stop = threading.Event()
         self._errors = []
 
@@ -783,6 +781,9 @@ class MultipartUploader(object):
                     if sha is not None:
                         sha.update(view)
                     del view
+        except BaseException:
+            self._stop.set()  # interrupted: the parts still queued are not sent
+            raise
         finally:
             for dummy in threads:
                 work.put(None)
@@ -797,7 +798,7 @@ class MultipartUploader(object):
             body = buf
         else:
             body = bytes(memoryview(buf)[:length])
-        digest = self.known_md5.get(number) or hashlib.md5(body).digest()
+        digest = hashlib.md5(body).digest()
         have = existing.get(number)
         if have is not None:
             if have == binascii.hexlify(digest).decode("ascii"):
@@ -1045,9 +1046,7 @@ class UploadTask(object):
                               "it was aborted and a new upload started" % (upload_id, _target(self.bucket, self.key), self.src))
                     chosen = None
                     continue
-                etag, parts, sha = outcome
-                completed_id, upload_id = upload_id, None  # nothing left to abort
-                obj = head_object(self.client, self.bucket, self.key)
+                etag, parts, sha, want = outcome
             except UploadFailed as e:
                 self._on_failure(upload_id, e.msg, e.result)
             except (ClientError, BotoCoreError, CosError, IOError, OSError) as e:
@@ -1060,23 +1059,10 @@ class UploadTask(object):
             except Exception as e:
                 # a bug: the same cleanup, and the traceback is kept
                 self._on_failure(upload_id, "upload of %s failed: %s" % (self.src, e), {}, reraise=e)
-            if obj is None or obj["size"] != self.size:
-                raise UploadFailed("COS completed upload %s but %s then reported %s bytes instead of %d"
-                                   % (completed_id, _target(self.bucket, self.key), obj and obj["size"], self.size))
-            if (obj.get("sha256") or "").lower() != sha:
-                if resumed and attempt == 1:
-                    # the resumed upload was started for another version of the file: its
-                    # metadata is wrong although every byte matches; replace the object
-                    try:
-                        self.client.delete_object(Bucket=self.bucket, Key=self.key)
-                    except (ClientError, BotoCoreError) as e:
-                        self._fail(e, "replace the object whose metadata is stale")
-                    self.warn("the resumed upload %s carried the SHA-256 of another version of %s; "
-                              "the object was uploaded again" % (completed_id, self.src))
-                    chosen = None
-                    continue
-                raise UploadFailed("%s holds sha256 metadata %s, expected %s"
-                                   % (_target(self.bucket, self.key), obj.get("sha256"), sha))
+            # completed: from here on there is no upload to abort, only an object to check
+            if self._completed_wrong(upload_id, etag, want, sha, again=resumed and attempt == 1):
+                chosen = None
+                continue
             for c in stale:
                 err = self._abort(c["upload_id"])
                 if err:
@@ -1115,14 +1101,39 @@ class UploadTask(object):
             resp = self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
                                                          MultipartUpload={"Parts": ordered})
             etag = strip_etag(resp.get("ETag"))
-            want = multipart_etag([parts[n][0] for n in range(1, count + 1)])
-            if "-" in etag and etag.lower() != want:
-                raise UploadFailed("COS assembled %s with ETag %s, not %s computed from the file; the object is "
-                                   "not trustworthy" % (_target(self.bucket, self.key), etag, want))
             progress.event("complete", etag=etag)
-            return etag, count, sha
+            return etag, count, sha, multipart_etag([parts[n][0] for n in range(1, count + 1)])
         finally:
             progress.close()
+
+    def _completed_wrong(self, upload_id, etag, want, sha, again):
+        """Check the completed object. True when it must be uploaded again (stale metadata of a resume).
+
+        Raises UploadFailed when COS reports something else than what was sent (the object is
+        then deleted when it cannot be trusted).
+        """
+        where = _target(self.bucket, self.key)
+        try:
+            if "-" in etag and etag.lower() != want:
+                self.client.delete_object(Bucket=self.bucket, Key=self.key)
+                raise UploadFailed("COS assembled %s with ETag %s, not %s computed from the parts sent; the object "
+                                   "was deleted, run the task again" % (where, etag, want))
+            obj = head_object(self.client, self.bucket, self.key)
+            if obj is None or obj["size"] != self.size:
+                raise UploadFailed("COS completed upload %s but %s then reported %s bytes instead of %d"
+                                   % (upload_id, where, obj and obj["size"], self.size))
+            if (obj.get("sha256") or "").lower() == sha:
+                return False
+            if not again:
+                raise UploadFailed("%s holds sha256 metadata %s, expected %s" % (where, obj.get("sha256"), sha))
+            # the resumed upload was started for another version of the file: every byte matches
+            # but its metadata is wrong; the object is uploaded again
+            self.client.delete_object(Bucket=self.bucket, Key=self.key)
+        except (ClientError, BotoCoreError) as e:
+            self._fail(e, "check the uploaded object")
+        self.warn("the resumed upload %s carried the SHA-256 of another version of %s; the object was uploaded "
+                  "again" % (upload_id, self.src))
+        return True
 
     def _on_failure(self, upload_id, msg, result, reraise=None):
         result = dict(result)

@@ -370,17 +370,33 @@ class PlainParser(object):
         return ("skip", None)
 
     def props_of(self, name):
-        props = self._props.get(name)
-        if props is None:
-            props = {}
+        """({property: kind}, [(property, default)]) of a data type.
+
+        The defaults are what pyVmomi gives a required primitive property the answer leaves out
+        (False, 0, ""), so that both paths give the same data.
+        """
+        found = self._props.get(name)
+        if found is None:
+            props, defaults = {}, []
             try:
                 cls = VmomiSupport.GetWsdlType(VIM_NS, name)
                 for info in cls._GetPropertyList():
                     props[info.name] = self.kind_of_type(info.type)
+                    t = info.type
+                    if info.flags & VmomiSupport.F_OPTIONAL or info.name in ("dynamicType", "dynamicProperty"):
+                        continue
+                    if t is bool:
+                        defaults.append((info.name, False))
+                    elif issubclass(t, list) or issubclass(t, VmomiSupport.Enum):
+                        continue
+                    elif issubclass(t, str):
+                        defaults.append((info.name, ""))
+                    elif issubclass(t, (int, float)):
+                        defaults.append((info.name, t(0) if t is float else 0))
             except (KeyError, AttributeError, TypeError):
                 pass
-            self._props[name] = props
-        return props
+            found = self._props[name] = (props, defaults)
+        return found
 
     def convert(self, elem, kind):
         xsi = elem.get(XSI_TYPE)
@@ -405,16 +421,21 @@ class PlainParser(object):
                     if not skip or _local(child.get(XSI_TYPE) or "") not in skip]
         if k == "data":
             out = {"_type": kind[1]}
-            props = self.props_of(kind[1])
+            props, defaults = self.props_of(kind[1])
             for child in elem:
                 name = _local(child.tag)
                 if name == "dynamicType" or name == "dynamicProperty":
                     continue
                 pkind = props.get(name, ("unknown", None))
                 if pkind[0] == "array":
+                    if self.skip_types and _local(child.get(XSI_TYPE) or "") in self.skip_types:
+                        continue
                     out.setdefault(name, []).append(self.convert(child, pkind[1]))
                 else:
                     out[name] = self.convert(child, pkind)
+            for name, value in defaults:
+                if name not in out:
+                    out[name] = value
             return out
         if k == "skip":
             return None

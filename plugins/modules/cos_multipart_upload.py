@@ -49,18 +49,18 @@ options:
     required: true
   part_size:
     description:
-      - Size of each part, in bytes or with a binary unit (V(16MiB), V(64M), V(1G)); 5 MiB to 5 GiB.
+      - Size of each part, in bytes or with a binary unit (V(8MiB), V(64M), V(1G)); 5 MiB to 5 GiB.
       - Parts grow automatically (C(ceil(size / 10000)) rounded up to a MiB) for files that would need
-        more than 10,000 parts, i.e. above 156 GiB with the default.
+        more than 10,000 parts, i.e. above 78 GiB with the default.
     type: str
-    default: 16MiB
+    default: 8MiB
   concurrency:
     description:
       - Number of parts sent at the same time (1 to 64).
-      - Memory use is about (O(concurrency) + 1) x O(part_size); when parts grow for very large files, fewer
-        are sent at once so that this does not grow.
+      - Memory use is about (O(concurrency) + 1) x O(part_size), 72 MiB with the defaults; when parts grow for
+        very large files, fewer are sent at once so that this does not grow.
     type: int
-    default: 4
+    default: 8
   sha256:
     description:
       - SHA-256 (hex) of O(src) when it is already known, for example from
@@ -197,7 +197,7 @@ etag:
   description: ETag of the object, without quotes (C(<md5 of the part MD5s>-<parts>) for a multipart object).
   returned: success, not in check mode
   type: str
-  sample: 0f343b0931126a20f133d67c2b018a3b-1024
+  sample: 0f343b0931126a20f133d67c2b018a3b-2048
 size:
   description: Size of the file in bytes.
   returned: always
@@ -212,12 +212,12 @@ parts:
   description: Number of parts of the object.
   returned: success
   type: int
-  sample: 1024
+  sample: 2048
 part_size:
   description: Part size used (the one of a resumed upload, or the planned one).
   returned: always
   type: int
-  sample: 16777216
+  sample: 8388608
 bytes_sent:
   description: Bytes sent by this run (less than RV(size) when an upload was resumed, 0 when nothing changed).
   returned: always
@@ -232,7 +232,7 @@ parts_sent:
   description: Parts sent by this run.
   returned: always
   type: int
-  sample: 512
+  sample: 1024
 resumed:
   description: Whether an incomplete upload was resumed (in check mode, would be).
   returned: always
@@ -293,7 +293,7 @@ def main():
             bucket=dict(type="str", required=True),
             key=dict(type="str", required=True, aliases=["object"], no_log=False),
             src=dict(type="path", required=True),
-            part_size=dict(type="str", default="16MiB"),
+            part_size=dict(type="str", default="8MiB"),
             concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
             sha256=dict(type="str"),
             verify_sha256=dict(type="bool", default=False),
@@ -338,6 +338,9 @@ def main():
         result = task.run(check_mode=cos.check_mode)
     except UploadFailed as e:
         cos.fail(e.msg, **e.result)
+    except KeyboardInterrupt as e:
+        cos.fail("upload of %s interrupted (%s) before any upload was started; nothing to clean up"
+                 % (p["src"], e or "SIGINT"))
     cos.exit(**result)
 
 

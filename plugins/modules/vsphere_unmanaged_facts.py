@@ -68,6 +68,7 @@ options:
     type: int
 extends_documentation_fragment:
   - vmimport.migrate.vsphere
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

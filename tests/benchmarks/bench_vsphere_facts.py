@@ -14,7 +14,7 @@ Each size gets its own vcsim (sandbox/peers/vcsim.py, built once into .cache/vcs
 templates, standard, distributed, PVLAN and trunk portgroups, the showcase VMs reconfigured.
 
 Run: PATH=.venv/bin:$PATH .venv/bin/python tests/benchmarks/bench_vsphere_facts.py [--sizes 500,2000]
-     [--repeat 1] [--modules ours,vm_info] [--page-size 1000] [--json tests/benchmarks/results/vsphere_facts.json]
+     [--repeat 1] [--modules ours,vm_info] [--page-size N] [--json tests/benchmarks/results/vsphere_facts.json]
 With --repeat N each module runs N times per size (interleaved) and the best wall time is kept.
 """
 
@@ -53,7 +53,7 @@ def playbook(module, page_size):
             "username": "{{ vcenter_username }}", "password": "{{ vcenter_password }}",
             "validate_certs": False}
     name, _, count = MODULES[module]
-    if module == "ours":
+    if module == "ours" and page_size:
         args["page_size"] = page_size
     return [{"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "list", name: args, "register": "r"},
@@ -92,7 +92,8 @@ def main(argv=None):
     p.add_argument("--sizes", default="500,2000", help="VM counts (multiples of %d)" % HOSTS)
     p.add_argument("--modules", default="ours,vm_info")
     p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("--page-size", type=int, default=1000)
+    p.add_argument("--page-size", type=int, default=None,
+                   help="page_size of vsphere_unmanaged_facts (default: not set, vCenter chooses)")
     p.add_argument("--json", default=os.path.join(ROOT, "tests", "benchmarks", "results", "vsphere_facts.json"))
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -143,7 +144,7 @@ def main(argv=None):
         reqs = sorted(set(results[s]["ours"]["requests"] for s in sizes))
         verdict.append("vsphere_unmanaged_facts requests per run: %s (%s)" % (
             ", ".join("%d at %d VMs" % (results[s]["ours"]["requests"], s) for s in sizes),
-            "independent of the VM count" if len(reqs) == 1 else "NOT constant: one more per page of %d objects"
+            "independent of the VM count" if len(reqs) == 1 else "NOT constant: one more per page of %s objects"
             % args.page_size))
     if "ours" in modules and "vm_info" in modules:
         top = max(sizes)

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from conftest import COLLECTIONS_PATH, ROOT
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS_PATH = os.environ.get("VMIMPORT_COLLECTIONS_PATH", os.path.join(ROOT, ".build", "collections"))
 
 PLAYBOOK = "playbooks/powervc_to_powervs.yml"
 

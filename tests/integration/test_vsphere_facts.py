@@ -8,6 +8,7 @@ SHOWCASE VMs reconfigured through the API.
 """
 
 import os
+import sys
 
 import pytest
 
@@ -221,3 +222,38 @@ def test_env_fallbacks(run_playbook, vcsim):
         {"name": "facts", NETWORKS: {"host": "DC0_H0"}}]}], envvars=dict(os.environ, **env))
     assert run.rc == 0, run.stdout[-2000:]
     assert run.result(task="facts")["networks"]
+
+
+def test_fast_path_reads_what_pyvmomi_reads(vcsim):
+    """The SOAP answers parsed straight into plain data equal pyVmomi's objects passed through to_plain."""
+    collections = os.environ.get("VMIMPORT_COLLECTIONS_PATH",
+                                 os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+                                     os.path.abspath(__file__)))), ".build", "collections"))
+    if collections not in sys.path:
+        sys.path.insert(0, collections)
+    from ansible_collections.vmimport.migrate.plugins.module_utils.vsphere import (
+        IGNORED_DEVICE_TYPES, VsphereClient)
+    from ansible_collections.vmimport.migrate.plugins.module_utils.vsphere_facts import VM_PROPERTIES
+
+    def listing(fast):
+        with VsphereClient("127.0.0.1", vcsim.username, vcsim.password, port=vcsim.port,
+                           validate_certs=False) as client:
+            client.fast = fast
+            inventory = client.inventory()
+            vms = client.virtual_machines(inventory, None, VM_PROPERTIES, page_size=7)
+            assert client.fast is fast
+            return inventory.objects, vms
+
+    fast_inventory, fast_vms = listing(None)
+    slow_inventory, slow_vms = listing(False)
+    for objects in (fast_inventory, slow_inventory):  # what changes between two reads
+        for props in objects.values():
+            for key in ("freeSpace", "timestamp", "maxVirtualDiskCapacity"):
+                (props.get("info") or {}).pop(key, None)
+    for moid in fast_inventory:
+        assert fast_inventory[moid] == slow_inventory[moid], moid
+    for props in slow_vms.values():
+        props["config.hardware.device"] = [d for d in props.get("config.hardware.device", [])
+                                           if d["_type"] not in IGNORED_DEVICE_TYPES]
+    assert fast_vms == slow_vms
+    assert len(fast_vms) == 28

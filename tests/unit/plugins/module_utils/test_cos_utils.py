@@ -654,3 +654,36 @@ def test_file_that_shrinks_while_uploading(tmp_path):
     with pytest.raises(cos.UploadFailed, match="shrank"):
         _task(fake, path, concurrency=1).run()
     assert not fake.uploads
+
+
+def test_an_object_assembled_wrong_is_deleted(tmp_path):
+    size = 16 * MiB
+    path = _file(tmp_path, size)[0]
+    fake = FakeCos()
+    real = fake.complete_multipart_upload
+
+    def complete(**kw):
+        real(**kw)
+        return {"ETag": '"%s-4"' % ("0" * 32)}
+
+    fake.complete_multipart_upload = complete
+    with pytest.raises(cos.UploadFailed) as ei:
+        _task(fake, path).run()
+    assert "assembled" in ei.value.msg and "was deleted" in ei.value.msg
+    assert not fake.objects and not fake.uploads
+
+
+def test_wrong_size_reported_after_completion(tmp_path):
+    size = 16 * MiB
+    path = _file(tmp_path, size)[0]
+    fake = FakeCos()
+    real = fake.head_object
+
+    def head(**kw):
+        resp = real(**kw)
+        resp["ContentLength"] -= 1
+        return resp
+
+    fake.head_object = head
+    with pytest.raises(cos.UploadFailed, match="reported %d bytes instead of %d" % (size - 1, size)):
+        _task(fake, path).run()

@@ -117,3 +117,21 @@ def test_wrong_secret_is_one_clear_error(fake, src):
     assert "check the HMAC keys" in ei.value.result["msg"]
     assert "s3cr3t" not in str(ei.value.result)
     assert not fake.uploads
+
+
+def test_missing_sdk_is_reported(fake, src, monkeypatch):
+    monkeypatch.setattr(cos, "HAS_IBM_COS", False)
+    with pytest.raises(ModuleFail) as ei:
+        run_module(cos_multipart_upload, args(src[0]))
+    assert "ibm-cos-sdk" in ei.value.result["msg"]
+    assert not fake.calls
+
+
+def test_interrupted_before_the_upload(fake, src):
+    def interrupt(kw):
+        raise KeyboardInterrupt("SIGTERM")
+
+    fake.hook["list_multipart_uploads"] = interrupt
+    with pytest.raises(ModuleFail) as ei:
+        run_module(cos_multipart_upload, args(src[0]))
+    assert "interrupted (SIGTERM)" in ei.value.result["msg"] and "nothing to clean up" in ei.value.result["msg"]
