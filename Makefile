@@ -94,6 +94,19 @@ changelog-lint: setup
 units: setup ## unit tests (pytest, collection imported as ansible_collections.vmimport.migrate)
 	@PYTHONPATH=$(DEVTREE) $(BIN)/pytest -q tests/unit
 
+# ansible-core 2.18 is supported too: the unit tests run again against it in a venv of their own
+VENV218 := $(BUILD)/venv-core2.18
+$(VENV218)/.installed: requirements.txt test-requirements.txt
+	@[ -x $(VENV218)/bin/python ] || $(PYTHON) -m venv $(VENV218)
+	$(VENV218)/bin/pip install -q --upgrade pip
+	$(VENV218)/bin/pip install -q 'ansible-core>=2.18,<2.19' -r requirements.txt pytest responses 'moto>=5' psutil PyYAML
+	touch $@
+
+.PHONY: units-core2.18
+units-core2.18: setup $(VENV218)/.installed ## unit tests on ansible-core 2.18
+	@$(VENV218)/bin/ansible --version | head -1
+	PYTHONPATH=$(DEVTREE) $(VENV218)/bin/pytest -q tests/unit
+
 .PHONY: integration
 integration: build ## integration tests: real playbooks against the sandbox
 	@PATH=$(BIN):$$PATH VMIMPORT_COLLECTIONS_PATH=$(INSTALL) $(BIN)/pytest -q tests/integration $(PYTEST_ARGS)
@@ -109,11 +122,12 @@ molecule: build ## a molecule scenario per role (converge, idempotence, verify)
 	done
 
 .PHONY: test
-test: ## everything CI runs: sanity, units, lint, build + ansible-doc, integration, molecule
+test: ## everything CI runs: changelog, lint, units (core 2.19 and 2.18), build + ansible-doc, sanity, integration, molecule
 	@$(MAKE) --no-print-directory setup
 	$(MAKE) --no-print-directory changelog-lint
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory units
+	$(MAKE) --no-print-directory units-core2.18
 	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory sanity
 	$(MAKE) --no-print-directory integration

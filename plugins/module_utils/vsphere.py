@@ -22,13 +22,17 @@ __metaclass__ = type
 import datetime
 import gzip
 import io
+import json
 import socket
 import ssl
 import traceback
 import zlib
 import xml.etree.ElementTree as ET
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.urls import open_url
 
 try:
     from pyVim.connect import SmartConnect, Disconnect
@@ -249,6 +253,117 @@ class VsphereClient(object):
             if kind == "VirtualMachine":
                 vms[moid] = props
         return vms
+
+
+class VsphereTags(object):
+    """vSphere tags of objects, read through the vSphere Automation REST API.
+
+    Tags are not part of the SOAP API. The newer ``/api`` endpoints are tried first, then the older
+    ``/rest`` ones (vCenter 6.5 to 8). Requests: login, one association listing for all objects, one
+    per distinct tag and category, logout - none per VM. Use as a context manager.
+    """
+
+    def __init__(self, hostname, username, password, port=443, validate_certs=True, timeout=120):
+        self.where = "vCenter %s:%s" % (hostname, int(port or 443))
+        self.base = "https://%s:%s" % (hostname, int(port or 443))
+        self.username = username
+        self._password = password
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+        self.flavor = None
+        self.token = None
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params.get("hostname"), params.get("username"), params.get("password"),
+                   port=params.get("port"), validate_certs=params.get("validate_certs"))
+
+    def _request(self, method, path, data=None, login=False):
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["vmware-api-session-id"] = self.token
+        kwargs = dict(method=method, headers=headers, validate_certs=self.validate_certs, timeout=self.timeout,
+                      data=json.dumps(data) if data is not None else None)
+        if login:
+            kwargs.update(url_username=self.username, url_password=self._password, force_basic_auth=True)
+        try:
+            resp = open_url(self.base + path, **kwargs)
+            body = resp.read()
+        except HTTPError as e:
+            if login and e.code == 404:
+                raise
+            if e.code in (401, 403):
+                raise VsphereError("%s refused the vSphere Automation API login of '%s' (HTTP %s) while reading tags: "
+                                   "check username and password" % (self.where, self.username, e.code))
+            raise VsphereError("%s answered HTTP %s to %s %s while reading tags" % (self.where, e.code, method,
+                                                                                   path.split("?")[0]))
+        except (URLError, socket.error, ssl.SSLError) as e:
+            raise VsphereError("cannot reach the vSphere Automation API of %s (%s): check hostname, port and "
+                               "validate_certs" % (self.where, getattr(e, "reason", None) or e))
+        if not body:
+            return None
+        value = json.loads(body)
+        return value["value"] if self.flavor == "rest" and isinstance(value, dict) and "value" in value else value
+
+    def login(self):
+        """True when logged in; False when the server has no Automation API (an ESXi host)."""
+        for flavor, path in (("api", "/api/session"), ("rest", "/rest/com/vmware/cis/session")):
+            self.flavor = flavor
+            try:
+                self.token = self._request("POST", path, login=True)
+            except HTTPError:
+                continue
+            return True
+        self.flavor = None
+        return False
+
+    def logout(self):
+        if self.token:
+            try:
+                self._request("DELETE", "/api/session" if self.flavor == "api" else "/rest/com/vmware/cis/session")
+            except VsphereError:  # best effort: the session expires anyway
+                pass
+            self.token = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.logout()
+        return False
+
+    def _path(self, kind, ident=None, action=None):
+        if self.flavor == "api":
+            path = "/api/cis/tagging/%s" % kind
+            if ident:
+                path += "/" + quote(ident, safe=":")
+            return path + ("?action=%s" % action if action else "")
+        path = "/rest/com/vmware/cis/tagging/%s" % kind
+        if ident:
+            path += "/id:" + quote(ident, safe=":")
+        return path + ("?~action=%s" % action if action else "")
+
+    def tags_of(self, objects):
+        """{moid: [{"name": tag, "category": category name}]} for [(type, moid)]; None without an Automation API."""
+        if not self.token and not self.login():
+            return None
+        objects = list(objects)
+        if not objects:
+            return {}
+        attached = self._request("POST", self._path("tag-association", action="list-attached-tags-on-objects"),
+                                 {"object_ids": [{"type": kind, "id": moid} for kind, moid in objects]}) or []
+        tag_ids = sorted(set(t for entry in attached for t in entry.get("tag_ids") or []))
+        tags = dict((t, self._request("GET", self._path("tag", t)) or {}) for t in tag_ids)
+        category_ids = sorted(set(tag.get("category_id") for tag in tags.values() if tag.get("category_id")))
+        categories = dict((c, (self._request("GET", self._path("category", c)) or {}).get("name")) for c in category_ids)
+        out = {}
+        for entry in attached:
+            moid = (entry.get("object_id") or {}).get("id")
+            out[moid] = [{"name": tags[t].get("name"), "category": categories.get(tags[t].get("category_id"))}
+                         for t in entry.get("tag_ids") or [] if t in tags]
+        return out
 
 
 def to_plain(value):

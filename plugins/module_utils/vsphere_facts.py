@@ -499,8 +499,21 @@ def custom_attributes(props, inventory):
     return out
 
 
-def unmanaged_instance(moid, props, inventory):
-    """One VM in the shape of CloudStack's listUnmanagedInstances, plus its vSphere location."""
+def tag_facts(tags):
+    """[{"name", "category"}] -> (sorted tag names, {category: sorted tag names})."""
+    names = sorted(set(t.get("name") for t in tags or [] if t.get("name")))
+    by_category = {}
+    for t in tags or []:
+        if t.get("name"):
+            by_category.setdefault(t.get("category") or "", set()).add(t["name"])
+    return names, dict((c, sorted(n)) for c, n in by_category.items())
+
+
+def unmanaged_instance(moid, props, inventory, tags=None):
+    """One VM in the shape of CloudStack's listUnmanagedInstances, plus its vSphere location.
+
+    tags: the VM's vSphere tags ([{"name", "category"}]) when they were read; adds "tags" and "tagcategories".
+    """
     summary = props.get("summary.config") or {}
     host = props.get("runtime.host")
     cluster = inventory.cluster_of_host(host) if host else None
@@ -512,7 +525,7 @@ def unmanaged_instance(moid, props, inventory):
     attributes = custom_attributes(props, inventory)
     parent = props.get("parent")
     where = parent or host
-    return {
+    instance = {
         "name": props.get("name"),
         "cluster": inventory.name(cluster),
         "host": inventory.name(host),
@@ -532,13 +545,17 @@ def unmanaged_instance(moid, props, inventory):
         "nic": nic_facts(props, inventory),
         "customattributes": attributes,
     }
+    if tags is not None:
+        instance["tags"], instance["tagcategories"] = tag_facts(tags)
+    return instance
 
 
-def unmanaged_instances(inventory, vms, scope=None, exclude=None, names=None):
+def unmanaged_instances(inventory, vms, scope=None, exclude=None, names=None, tags=None):
     """Every VM of vms (moid -> props) in scope that is not a template and not excluded.
 
     exclude: names or internal names (cloud.vm.internal.name) of VMs CloudStack already manages.
     names: when given, only these VM names.
+    tags: {moid: [{"name", "category"}]} when vSphere tags were read (None: not read).
     Returns {"instances": [...], "excluded": [names], "templates": [names]}, all sorted by name.
     """
     scope = scope or {}
@@ -559,7 +576,8 @@ def unmanaged_instances(inventory, vms, scope=None, exclude=None, names=None):
         if name in exclude or (attributes.get(INTERNAL_NAME_FIELD) and attributes[INTERNAL_NAME_FIELD] in exclude):
             excluded.append(name)
             continue
-        instances.append(unmanaged_instance(moid, props, inventory))
+        instances.append(unmanaged_instance(moid, props, inventory,
+                                            None if tags is None else tags.get(moid, [])))
     instances.sort(key=lambda i: (i["name"] or "", i["moid"]))
     return {"instances": instances, "excluded": sorted(excluded), "templates": sorted(templates)}
 

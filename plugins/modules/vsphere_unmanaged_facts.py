@@ -27,6 +27,7 @@ description:
   - Everything is read with the PropertyCollector over container views - one pass for the inventory
     (datacenters, clusters, hosts, networks, switches, datastores) and one for the VMs - so the number of
     vCenter requests does not grow with the number of VMs (only with the number of pages vCenter answers).
+  - With O(tags=true), the VMs' vSphere tags too (they are only available through the vSphere Automation REST API).
   - Read-only; never changes anything.
 author:
   - vmimport.migrate contributors (@vmimport-migrate)
@@ -60,6 +61,14 @@ options:
       - Only the VMs with these names (like the C(name) parameter of C(listUnmanagedInstances)).
     type: list
     elements: str
+  tags:
+    description:
+      - Also read the vSphere tags of the VMs (for plans that choose an owner by tag), through the vSphere
+        Automation REST API (C(/api), or C(/rest) on older vCenters) with the same credentials. This costs a few
+        requests (login, one listing for all VMs, one per distinct tag and category), none per VM.
+      - Without an Automation API (an ESXi host) the module warns and returns no tags.
+    type: bool
+    default: false
   page_size:
     description:
       - At most this many objects per PropertyCollector answer (C(maxObjects)); each further page is one more
@@ -172,6 +181,17 @@ instances:
     customattributes:
       description: Custom attributes of the VM by name.
       type: dict
+    tags:
+      description: Names of the VM's vSphere tags, sorted.
+      returned: when O(tags=true)
+      type: list
+      elements: str
+      sample: [finance]
+    tagcategories:
+      description: The VM's vSphere tag names by tag category name.
+      returned: when O(tags=true)
+      type: dict
+      sample: {"Owner": ["finance"]}
     disk:
       description: Disks sorted by the number in their label.
       type: list
@@ -275,6 +295,7 @@ from ansible_collections.vmimport.migrate.plugins.module_utils.vsphere import (
     PYVMOMI_IMPORT_ERROR,
     VsphereClient,
     VsphereError,
+    VsphereTags,
     vsphere_argument_spec,
 )
 from ansible_collections.vmimport.migrate.plugins.module_utils.vsphere_facts import (
@@ -293,6 +314,7 @@ def main():
             folder=dict(type="str"),
             exclude=dict(type="list", elements="str", default=[]),
             names=dict(type="list", elements="str"),
+            tags=dict(type="bool", default=False),
             page_size=dict(type="int"),
         ),
         supports_check_mode=True,
@@ -309,12 +331,19 @@ def main():
             inventory = client.inventory(p["page_size"])
             scope = inventory.resolve_scope(p["datacenter"], p["cluster"], p["host"], p["folder"])
             vms = client.virtual_machines(inventory, scope["root"], VM_PROPERTIES, p["page_size"])
+        vm_tags = None
+        if p["tags"]:
+            with VsphereTags.from_params(p) as rest:
+                vm_tags = rest.tags_of(("VirtualMachine", moid) for moid in sorted(vms))
+            if vm_tags is None:
+                module.warn("%s has no vSphere Automation API (an ESXi host?): VM tags were not read" % rest.where)
+                vm_tags = {}
     except (VsphereError, ScopeError) as e:
         error = str(e)
     if error:  # failed outside the except block: an expected error, no traceback attached
         module.fail_json(msg=error)
 
-    facts = unmanaged_instances(inventory, vms, scope, exclude=p["exclude"], names=p["names"])
+    facts = unmanaged_instances(inventory, vms, scope, exclude=p["exclude"], names=p["names"], tags=vm_tags)
     if p["names"]:
         found = set(i["name"] for i in facts["instances"]) | set(facts["excluded"]) | set(facts["templates"])
         missing = [n for n in p["names"] if n not in found]

@@ -12,6 +12,7 @@
 //   - PropertyCollector paging: RetrievePropertiesEx honours
 //     options.maxObjects and answers a token, ContinueRetrievePropertiesEx
 //     and CancelRetrievePropertiesEx serve the rest;
+//   - the vSphere Automation REST API of vcsim (/rest: tags and tag categories);
 //   - an HTTP request counter (GET /_sandbox/stats, POST /_sandbox/stats/reset)
 //     and a guest-info switch (POST /_sandbox/guest) for VMware Tools state
 //     and guest IPs, which no vSphere API call can set.
@@ -51,6 +52,7 @@ import (
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
+	vapi "github.com/vmware/govmomi/vapi/simulator"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -951,6 +953,9 @@ func main() {
 	mux.HandleFunc("/guestFile/", simulator.ServeGuest)
 	mux.HandleFunc("/nfc/", simulator.ServeNFC)
 	mux.HandleFunc("/about", s.About)
+	// the vSphere Automation REST API (/rest: sessions, tag categories, tags, tag associations)
+	restPath, restHandler := vapi.New(s.Listen, simulator.Map.OptionManager().Setting)
+	mux.Handle(restPath, restHandler)
 	simulator.Map.SessionManager().ServiceHostName = addr
 
 	cert := selfSigned()
