@@ -297,8 +297,8 @@ class VsphereTags(object):
             if e.code in (401, 403):
                 raise VsphereError("%s refused the vSphere Automation API login of '%s' (HTTP %s) while reading tags: "
                                    "check username and password" % (self.where, self.username, e.code))
-            raise VsphereError("%s answered HTTP %s to %s %s while reading tags" % (self.where, e.code, method,
-                                                                                   path.split("?")[0]))
+            raise VsphereError("%s answered HTTP %s to %s %s while reading tags"
+                               % (self.where, e.code, method, path.split("?")[0]))
         except (URLError, socket.error, ssl.SSLError) as e:
             raise VsphereError("cannot reach the vSphere Automation API of %s (%s): check hostname, port and "
                                "validate_certs" % (self.where, getattr(e, "reason", None) or e))

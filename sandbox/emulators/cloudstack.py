@@ -43,8 +43,8 @@ Follows shared/reference/cloudstack-import-api.md and CloudStack's own code
 
   ``POST /_sandbox/instances`` (JSON list) adds unmanaged VMs to the JSON source.
 
-Run: ``python sandbox/emulators/cloudstack.py --port 8080 --api-key KEY --instances vms.json``
-with the secret key in ``$CLOUDSTACK_EMULATOR_SECRET_KEY``. Standard library only, plus
+Run: ``python sandbox/emulators/cloudstack.py --port 8080 --instances vms.json`` with the keys in
+``$CLOUDSTACK_EMULATOR_API_KEY`` and ``$CLOUDSTACK_EMULATOR_SECRET_KEY`` (kept out of ``ps``). Standard library only, plus
 pyvmomi for a vCenter source. Never imported by the collection's plugins.
 """
 
@@ -1567,7 +1567,10 @@ def build(args):
     secret = os.environ.get("CLOUDSTACK_EMULATOR_SECRET_KEY") or args.secret_key
     if not secret:
         raise SystemExit("set CLOUDSTACK_EMULATOR_SECRET_KEY (or --secret-key)")
-    cloud = Cloud(seed, source, {args.api_key: secret}, job_seconds=args.job_seconds,
+    api_key = args.api_key or os.environ.get("CLOUDSTACK_EMULATOR_API_KEY")
+    if not api_key:
+        raise SystemExit("set CLOUDSTACK_EMULATOR_API_KEY (or --api-key)")
+    cloud = Cloud(seed, source, {api_key: secret}, job_seconds=args.job_seconds,
                   auto_networks=args.auto_networks, auto_storage_pools=args.auto_storage_pools,
                   vcenter_clusters=vc_clusters)
     return cloud
@@ -1577,7 +1580,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--api-key", required=True)
+    p.add_argument("--api-key", help="default $CLOUDSTACK_EMULATOR_API_KEY")
     p.add_argument("--secret-key", help="prefer $CLOUDSTACK_EMULATOR_SECRET_KEY (not visible in ps)")
     p.add_argument("--seed", default=DEFAULT_SEED)
     p.add_argument("--instances", help="JSON file of unmanaged VMs (when no vCenter)")

@@ -52,8 +52,7 @@ class CloudstackPeer(ProcessPeer, metaclass=_NeedsVcsimWhenRegistered):
 
     def command(self):
         script = os.path.join(EMULATORS, "cloudstack.py")
-        argv = [self.ctx.python, script, "--port", str(self.port), "--api-key=%s" % self.api_key,
-                "--job-seconds", str(self.job_seconds)]
+        argv = [self.ctx.python, script, "--port", str(self.port), "--job-seconds", str(self.job_seconds)]
         self.vcenter = self._vcenter()
         if self.vcenter:
             argv += ["--vcenter-url", self.vcenter["url"], "--vcenter-username", self.vcenter["username"],
@@ -63,7 +62,7 @@ class CloudstackPeer(ProcessPeer, metaclass=_NeedsVcsimWhenRegistered):
         return argv
 
     def env(self):
-        env = {"CLOUDSTACK_EMULATOR_SECRET_KEY": self.secret_key}
+        env = {"CLOUDSTACK_EMULATOR_API_KEY": self.api_key, "CLOUDSTACK_EMULATOR_SECRET_KEY": self.secret_key}
         if self.vcenter:
             env["CLOUDSTACK_EMULATOR_VCENTER_PASSWORD"] = self.vcenter["password"]
         return env

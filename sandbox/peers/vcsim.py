@@ -9,8 +9,9 @@ across runs; ``make clean`` does not need to touch it).
 After start, :meth:`VcsimPeer.after_start` reconfigures a few "showcase" VMs
 through the vSphere API with pyVmomi (extra disks on LSI Logic and SATA
 controllers, NICs on standard, PVLAN and trunk portgroups, power state, a CPU
-reservation, CloudStack's ``cloud.vm.internal.name`` attribute) and sets what
-VMware Tools would report through the simulator's ``/_sandbox/guest`` switch.
+reservation, CloudStack's ``cloud.vm.internal.name`` attribute), tags them through the
+vSphere Automation REST API (categories Owner and Tier) and sets what VMware Tools would
+report through the simulator's ``/_sandbox/guest`` switch.
 
 Admin endpoints of the running simulator (not counted as requests):
 ``GET /_sandbox/stats`` -> ``{"requests": N, "methods": {"RetrievePropertiesEx": n, ...}}``,
@@ -21,6 +22,7 @@ variables (e.g. ``VMIMPORT_VCSIM_VMS_PER_HOST=200``), else the defaults below.
 ``python -m sandbox.peers.vcsim`` builds the binary and prints its path.
 """
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -71,6 +73,7 @@ SHOWCASE = [
         "power": "on",
         "guest": {"toolsStatus": "toolsOk", "toolsRunningStatus": "guestToolsRunning",
                   "ips": [["10.1.0.10"], ["10.1.1.10"], ["10.1.4.10", "fe80::10"], ["10.1.5.10"]]},
+        "tags": [("Owner", "finance"), ("Tier", "gold")],
     },
     {   # a SATA data disk, powered off, a CPU reservation, a community PVLAN NIC
         "rename": "db-sata-01",
@@ -78,12 +81,14 @@ SHOWCASE = [
         "nics": [{"type": "vmxnet3", "network": "DC0_PVLAN_community"}],
         "cpu_reservation": 1500,
         "power": "off",
+        "tags": [("Owner", "finance")],
     },
     {   # VMware Tools OK, two IPv4 addresses on one NIC (CloudStack's "auto" cannot choose)
         "rename": "web-multiip-01",
         "power": "on",
         "guest": {"toolsStatus": "toolsOk", "toolsRunningStatus": "guestToolsRunning",
                   "ips": [["10.2.0.11", "10.2.0.12"]]},
+        "tags": [("Owner", "web-team")],
     },
     {   # already managed by CloudStack: excluded by its internal name
         "rename": "managed-01",
@@ -284,6 +289,42 @@ class VcsimPeer(ProcessPeer):
             payload["hostName"] = host_name
         return self._admin("POST", "/_sandbox/guest", payload)
 
+    # vSphere Automation REST API (tags) ----------------------------------------
+    def rest(self, method, path, payload=None, session=None):
+        """One call to vcsim's /rest API; with session=None, logs in (basic auth) and returns the session id."""
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if session:
+            headers["vmware-api-session-id"] = session
+        else:
+            token = base64.b64encode(("%s:%s" % (self.username, self.password)).encode()).decode()
+            headers["Authorization"] = "Basic " + token
+        req = urllib.request.Request(self.url + path, method=method, headers=headers,
+                                     data=json.dumps(payload).encode() if payload is not None else None)
+        try:
+            with urllib.request.urlopen(req, timeout=30, context=_unverified()) as r:
+                body = r.read()
+        except urllib.error.HTTPError as e:
+            raise PeerError(self.name, "%s %s: HTTP %s %s" % (method, path, e.code, e.read()[:500]))
+        return json.loads(body)["value"] if body else None
+
+    def tag(self, assignments):
+        """assignments: [(vm moid, category, tag)]; creates the categories and tags as needed."""
+        session = self.rest("POST", "/rest/com/vmware/cis/session")
+        try:
+            categories, tags = {}, {}
+            for moid, category, tag in assignments:
+                if category not in categories:
+                    categories[category] = self.rest("POST", "/rest/com/vmware/cis/tagging/category", {"create_spec": {
+                        "name": category, "description": "sandbox", "cardinality": "MULTIPLE",
+                        "associable_types": ["VirtualMachine"]}}, session)
+                if (category, tag) not in tags:
+                    tags[(category, tag)] = self.rest("POST", "/rest/com/vmware/cis/tagging/tag", {"create_spec": {
+                        "name": tag, "description": "sandbox", "category_id": categories[category]}}, session)
+                self.rest("POST", "/rest/com/vmware/cis/tagging/tag-association/id:%s?~action=attach"
+                          % tags[(category, tag)], {"object_id": {"id": moid, "type": "VirtualMachine"}}, session)
+        finally:
+            self.rest("DELETE", "/rest/com/vmware/cis/session", session=session)
+
     # pyVmomi -------------------------------------------------------------
     def connect(self):
         from pyVim.connect import SmartConnect
@@ -353,6 +394,7 @@ class _Showcase(object):
         dvs_uuid = dict((ref, p["uuid"]) for ref, p in
                         self._objects(vim.DistributedVirtualSwitch, ["uuid"]).items())
         internal_key = None
+        tag_assignments = []
         for spec, (name, vm) in zip(SHOWCASE, candidates):
             if spec.get("internal_name") and internal_key is None:
                 cfm = self.content.customFieldsManager
@@ -372,6 +414,9 @@ class _Showcase(object):
             if guest:
                 self.peer.set_guest(new_name, tools_status=guest.get("toolsStatus"),
                                     tools_running_status=guest.get("toolsRunningStatus"), ips=guest.get("ips"))
+            tag_assignments.extend((vm._moId, category, tag) for category, tag in spec.get("tags", []))
+        if tag_assignments:
+            self.peer.tag(tag_assignments)
 
     def _reconfigure(self, vm, name, spec, networks, datastores, nfs, dvs_uuid):
         vim = self.vim

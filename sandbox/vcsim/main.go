@@ -734,6 +734,9 @@ func (b *builder) build() {
 // ---------------------------------------------------------------------------
 // HTTP: request counter, admin endpoints.
 
+// REST paths carry object ids (/tag/id:urn:vmomi:...): counted as one method
+var restID = regexp.MustCompile(`/id:[^/]*`)
+
 var soapMethod = regexp.MustCompile(`<(?:[A-Za-z0-9_]+:)?Body[^>]*>\s*<(?:[A-Za-z0-9_]+:)?([A-Za-z0-9_]+)`)
 
 type counter struct {
@@ -764,7 +767,7 @@ func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.admin(w, r)
 		return
 	}
-	method := r.Method + " " + r.URL.Path
+	method := r.Method + " " + restID.ReplaceAllString(r.URL.Path, "/id:*")
 	if r.Method == http.MethodPost && r.Body != nil {
 		body, err := io.ReadAll(r.Body)
 		_ = r.Body.Close()

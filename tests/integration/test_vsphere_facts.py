@@ -98,6 +98,23 @@ def test_unmanaged_facts_shape(run_playbook):
     assert vms["DC0_H0_VM0"]["cluster"] is None  # standalone host
 
 
+def test_unmanaged_facts_tags(run_playbook, vcsim):
+    vcsim.reset_stats()
+    res = facts(run_playbook, UNMANAGED, {"tags": True, "datacenter": "DC0", "cluster": "DC0_C0"})
+    vms = by_name(res["instances"])
+    assert (vms["app-multi-01"]["tags"], vms["app-multi-01"]["tagcategories"]) == (
+        ["finance", "gold"], {"Owner": ["finance"], "Tier": ["gold"]})
+    assert vms["db-sata-01"]["tags"] == ["finance"]
+    assert vms["web-multiip-01"]["tagcategories"] == {"Owner": ["web-team"]}
+    assert vms["tools-stale-01"]["tags"] == [] and vms["tools-stale-01"]["tagcategories"] == {}
+    methods = vcsim.stats()["methods"]
+    # vcsim has only the older /rest API: /api is tried first; then one listing for all VMs
+    assert methods["POST /api/session"] == 1
+    assert methods["POST /rest/com/vmware/cis/tagging/tag-association"] == 1
+    assert methods["GET /rest/com/vmware/cis/tagging/tag/id:*"] == 3
+    assert methods["GET /rest/com/vmware/cis/tagging/category/id:*"] == 2
+
+
 @pytest.mark.parametrize("scope,check", [
     ({"datacenter": "DC0", "cluster": "DC0_C0"}, lambda i: i["cluster"] == "DC0_C0"),
     ({"host": "DC1_H0"}, lambda i: i["host"] == "DC1_H0"),

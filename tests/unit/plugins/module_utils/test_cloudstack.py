@@ -7,7 +7,7 @@ import hmac
 import pytest
 
 from ansible_collections.vmimport.migrate.plugins.module_utils import cloudstack as csu
-from ansible_collections.vmimport.migrate.tests.unit.plugins.module_utils.cloudstack_fakes import FakeCs
+from ansible_collections.vmimport.migrate.tests.unit.cloudstack_fake import FakeCs
 
 cs_client = pytest.importorskip("cs.client")
 
@@ -135,7 +135,7 @@ def test_connection_error_names_the_url():
 def test_non_json_answer_names_the_endpoint():
     fake = FakeCs(errors=[cs_client.CloudStackException("HTTP 404 Not Found", "Make sure endpoint URL is correct.",
                                                         response=FakeResponse(404))])
-    c, _ = client(fake)
+    c, _sleeps = client(fake)
     with pytest.raises(csu.CloudStackError, match="check that api_url points to the API endpoint"):
         c.call("listZones")
 
@@ -162,7 +162,7 @@ def test_wait_polls_until_done():
 
 def test_wait_reports_job_failure():
     fake = FakeCs(job_result={"errorcode": 530, "errortext": "Failed to import vm name: web01"})
-    c, _ = client(fake)
+    c, _sleeps = client(fake)
     job = c.submit("importUnmanagedInstance", clusterid="c-1", name="web01", serviceofferingid="so-cc")
     with pytest.raises(csu.CloudStackJobError) as e:
         c.wait(job, timeout=10, interval=0)

@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.vmimport.migrate.plugins.module_utils import cloudstack_import as ci
-from ansible_collections.vmimport.migrate.tests.unit.plugins.module_utils.cloudstack_fakes import (
+from ansible_collections.vmimport.migrate.tests.unit.cloudstack_fake import (
     DISK_OFFERINGS, MANAGED, NETWORKS, SERVICE_OFFERINGS, TEMPLATES, ZONE, by_name, ctx, disk, instance, nic,
     request,
 )

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.vmimport.migrate.plugins.module_utils import cloudstack as csu
 from ansible_collections.vmimport.migrate.plugins.module_utils import cloudstack_plan as cp
-from ansible_collections.vmimport.migrate.tests.unit.plugins.module_utils.cloudstack_fakes import (
+from ansible_collections.vmimport.migrate.tests.unit.cloudstack_fake import (
     NETWORKS, ZONE, FakeCs, disk, instance, nic,
 )
 
@@ -44,8 +44,8 @@ def vms():
     ]
 
 
-def plan(rules=RULES, cloud=None, existing=None, instances=None):
-    rows, report = cp.build_plan(instances or vms(), rules, cloud, existing)
+def plan(rules=None, cloud=None, existing=None, instances=None):
+    rows, report = cp.build_plan(instances or vms(), RULES if rules is None else rules, cloud, existing)
     return dict((r["name"], r) for r in rows), rows, report
 
 
@@ -305,7 +305,7 @@ def test_plan_of_100_vms_written_read_and_validated_with_few_calls():
         assert len(parsed) == 100 and all(r["status"] == "ready" for r in parsed)
     elapsed = time.monotonic() - t0
     assert len(report["added"]) == 100 and len(csv_text.splitlines()) == 101
-    assert len(fake.calls) <= 15, [c for c, _ in fake.calls]  # loaded once, not per row
+    assert len(fake.calls) <= 15, [c for c, _kw in fake.calls]  # loaded once, not per row
     assert elapsed < 10, elapsed
 
 

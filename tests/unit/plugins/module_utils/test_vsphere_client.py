@@ -223,3 +223,93 @@ def test_plain_parser_empty_answer():
              b'<RetrievePropertiesExResponse xmlns="urn:vim25"></RetrievePropertiesExResponse></soapenv:Body>'
              b'</soapenv:Envelope>')
     assert vsphere.PlainParser().retrieve_result(empty) == ([], None)
+
+
+# ------------------------------------------------------------------------------------------------
+# tags through the vSphere Automation REST API
+# ------------------------------------------------------------------------------------------------
+class FakeAutomationApi(object):
+    """Answers open_url() as vCenter's /api (flavor "api") or only the older /rest (flavor "rest")."""
+
+    TAGS = {"t-1": {"name": "finance", "category_id": "c-1"}, "t-2": {"name": "gold", "category_id": "c-2"}}
+    CATEGORIES = {"c-1": {"name": "Owner"}, "c-2": {"name": "Tier"}}
+    ATTACHED = {"vm-1": ["t-1", "t-2"], "vm-2": [], "vm-3": ["t-1"]}
+
+    def __init__(self, flavor="api", password="pw"):
+        self.flavor = flavor
+        self.password = password
+        self.calls = []
+
+    def _error(self, url, code):
+        from urllib.error import HTTPError
+        return HTTPError(url, code, "error", {}, None)
+
+    def __call__(self, url, method=None, headers=None, data=None, url_username=None, url_password=None, **kw):
+        import io
+        import json
+        path = url.split(":8443", 1)[1]
+        self.calls.append((method, path))
+        prefix = {"api": "/api", "rest": "/rest/com/vmware/cis"}.get(self.flavor, "/no-automation-api")
+        if not path.startswith(prefix):
+            raise self._error(url, 404)
+        wrap = (lambda v: {"value": v}) if self.flavor == "rest" else (lambda v: v)
+        if path.endswith("/session"):
+            if method == "POST":
+                if url_password != self.password:
+                    raise self._error(url, 401)
+                return io.BytesIO(json.dumps(wrap("session-1")).encode())
+            return io.BytesIO(b"")
+        assert headers["vmware-api-session-id"] == "session-1"
+        if "list-attached-tags-on-objects" in path:
+            ids = [o["id"] for o in json.loads(data)["object_ids"]]
+            answer = [{"object_id": {"id": i, "type": "VirtualMachine"}, "tag_ids": self.ATTACHED.get(i, [])}
+                      for i in ids]
+        else:
+            kind, ident = path.rsplit("/", 2)[-2:]
+            ident = ident.replace("id:", "")
+            answer = dict((self.TAGS if kind == "tag" else self.CATEGORIES)[ident], id=ident)
+        return io.BytesIO(json.dumps(wrap(answer)).encode())
+
+
+@pytest.mark.parametrize("flavor", ["api", "rest"])
+def test_tags_of(monkeypatch, flavor):
+    api = FakeAutomationApi(flavor)
+    monkeypatch.setattr(vsphere, "open_url", api)
+    with vsphere.VsphereTags("vc", "user", "pw", port=8443) as rest:
+        tags = rest.tags_of([("VirtualMachine", "vm-1"), ("VirtualMachine", "vm-2"), ("VirtualMachine", "vm-3")])
+    assert tags == {"vm-1": [{"name": "finance", "category": "Owner"}, {"name": "gold", "category": "Tier"}],
+                    "vm-2": [], "vm-3": [{"name": "finance", "category": "Owner"}]}
+    # login, one listing for all VMs, one GET per tag and per category, logout: nothing per VM
+    gets = [c for c in api.calls if c[0] == "GET"]
+    assert len(gets) == 4
+    assert api.calls[-1][0] == "DELETE"
+    if flavor == "rest":
+        assert api.calls[0] == ("POST", "/api/session")  # the newer API first, then /rest
+        assert ("GET", "/rest/com/vmware/cis/tagging/tag/id:t-1") in api.calls
+    else:
+        assert ("GET", "/api/cis/tagging/tag/t-1") in api.calls
+
+
+def test_tags_bad_password(monkeypatch):
+    monkeypatch.setattr(vsphere, "open_url", FakeAutomationApi("api", password="other"))
+    with pytest.raises(VsphereError) as e:
+        vsphere.VsphereTags("vc", "user", "pw", port=8443).tags_of([("VirtualMachine", "vm-1")])
+    assert "vCenter vc:8443 refused the vSphere Automation API login of 'user' (HTTP 401)" in str(e.value)
+
+
+def test_tags_without_automation_api(monkeypatch):
+    api = FakeAutomationApi("none")
+    monkeypatch.setattr(vsphere, "open_url", api)
+    assert vsphere.VsphereTags("vc", "user", "pw", port=8443).tags_of([("VirtualMachine", "vm-1")]) is None
+    assert [c[1] for c in api.calls] == ["/api/session", "/rest/com/vmware/cis/session"]
+
+
+def test_tags_unreachable(monkeypatch):
+    from urllib.error import URLError
+
+    def refuse(url, **kw):
+        raise URLError(ConnectionRefusedError(111, "Connection refused"))
+    monkeypatch.setattr(vsphere, "open_url", refuse)
+    with pytest.raises(VsphereError) as e:
+        vsphere.VsphereTags("vc", "user", "pw", port=8443).tags_of([("VirtualMachine", "vm-1")])
+    assert "cannot reach the vSphere Automation API of vCenter vc:8443" in str(e.value)

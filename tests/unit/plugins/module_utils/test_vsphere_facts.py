@@ -290,3 +290,14 @@ def test_network_facts_host_scope_drops_other_hosts_portgroups(inv, vms):
     assert "VLAN100" not in pgs
     assert pgs["ALL"][0]["hosts"] == ["esx-s"]
     assert [v["name"] for v in pgs["PV-promiscuous"][0]["virtualmachines"]] == ["stale-tools"]
+
+
+def test_tags_added_when_read(inv, vms):
+    tags = {"vm-10": [{"name": "gold", "category": "Tier"}, {"name": "finance", "category": "Owner"},
+                      {"name": "ops", "category": "Owner"}]}
+    out = unmanaged_instances(inv, vms, tags=tags)["instances"]
+    multi = [i for i in out if i["name"] == "multi"][0]
+    assert multi["tags"] == ["finance", "gold", "ops"]
+    assert multi["tagcategories"] == {"Owner": ["finance", "ops"], "Tier": ["gold"]}
+    assert all(i["tags"] == [] and i["tagcategories"] == {} for i in out if i["name"] != "multi")
+    assert "tags" not in unmanaged_instances(inv, vms)["instances"][0]

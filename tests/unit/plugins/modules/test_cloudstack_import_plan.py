@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.vmimport.migrate.plugins.module_utils import cloudstack as csu
 from ansible_collections.vmimport.migrate.plugins.modules import cloudstack_import_plan as mod
-from ansible_collections.vmimport.migrate.tests.unit.plugins.module_utils.cloudstack_fakes import (
+from ansible_collections.vmimport.migrate.tests.unit.cloudstack_fake import (
     FakeCs, disk, instance, nic,
 )
 from ansible_collections.vmimport.migrate.tests.unit.utils import ModuleFail, run_module

@@ -45,12 +45,57 @@ class FakeClient(object):
         return sample_vms()
 
 
+class FakeTags(object):
+    """Stands in for VsphereTags."""
+
+    answer = {"vm-10": [{"name": "finance", "category": "Owner"}]}
+    asked = []
+
+    def __init__(self, params):
+        self.where = "vCenter %s:443" % params["hostname"]
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def tags_of(self, objects):
+        FakeTags.asked = list(objects)
+        return self.answer
+
+
 @pytest.fixture(autouse=True)
 def fake_client(monkeypatch):
     FakeClient.instances = []
     for module in (vsphere_unmanaged_facts, vsphere_network_facts):
         monkeypatch.setattr(module, "VsphereClient", FakeClient)
+    monkeypatch.setattr(vsphere_unmanaged_facts, "VsphereTags", FakeTags)
     return FakeClient
+
+
+def test_unmanaged_facts_with_tags(monkeypatch):
+    result = run_module(vsphere_unmanaged_facts, dict(AUTH, tags=True, names=["multi", "off-b"]))
+    by_name = dict((i["name"], i) for i in result["instances"])
+    assert by_name["multi"]["tags"] == ["finance"] and by_name["multi"]["tagcategories"] == {"Owner": ["finance"]}
+    assert by_name["off-b"]["tags"] == []
+    assert ("VirtualMachine", "vm-10") in FakeTags.asked
+    # not asked: no tags key at all
+    result = run_module(vsphere_unmanaged_facts, dict(AUTH, names=["multi"]))
+    assert "tags" not in result["instances"][0]
+
+
+def test_unmanaged_facts_tags_without_automation_api(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    monkeypatch.setattr(FakeTags, "answer", None)
+    result = run_module(vsphere_unmanaged_facts, dict(AUTH, tags=True, names=["multi"]))
+    assert result["instances"][0]["tags"] == []
+    assert warnings == ["vCenter vc.example.com:443 has no vSphere Automation API (an ESXi host?): VM tags were not read"]
 
 
 def test_unmanaged_facts_in_check_mode(fake_client):
