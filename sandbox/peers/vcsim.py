@@ -148,7 +148,8 @@ def build(repo_root, log=None):
     os.makedirs(cache, exist_ok=True)
     env = _go_env(cache)
     try:
-        version = subprocess.run([go, "version"], env=env, capture_output=True, text=True, timeout=60).stdout
+        version = subprocess.run([go, "version"], env=env, capture_output=True, text=True, timeout=60,
+                                 check=False).stdout
     except (OSError, subprocess.SubprocessError) as e:
         raise PeerError("vcsim", "cannot run %s: %s" % (go, e))
     digest = hashlib.sha256()
@@ -167,7 +168,7 @@ def build(repo_root, log=None):
             log("sandbox: building vcsim (%s) into %s" % (version.strip(), binary))
         tmp = binary + ".tmp"
         proc = subprocess.run([go, "build", "-o", tmp, os.path.basename(SOURCE)], cwd=os.path.dirname(SOURCE),
-                              env=env, capture_output=True, text=True, timeout=900)
+                              env=env, capture_output=True, text=True, timeout=900, check=False)
         if proc.returncode != 0:
             raise PeerError("vcsim", "go build of %s failed:\n%s" % (SOURCE, (proc.stderr or proc.stdout)[-3000:]))
         os.replace(tmp, binary)

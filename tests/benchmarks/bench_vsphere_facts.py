@@ -52,7 +52,7 @@ def playbook(module, page_size):
     args = {"hostname": "{{ vcenter_hostname }}", "port": "{{ vcenter_port }}",
             "username": "{{ vcenter_username }}", "password": "{{ vcenter_password }}",
             "validate_certs": False}
-    name, _, count = MODULES[module]
+    name, count = MODULES[module][0], MODULES[module][2]
     if module == "ours" and page_size:
         args["page_size"] = page_size
     return [{"hosts": "localhost", "gather_facts": False, "tasks": [
@@ -73,11 +73,11 @@ def run_playbook(workdir, peer, module, page_size):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
                ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_RETRY_FILES_ENABLED="False",
                ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"))
-    playbook_bin = shutil.which("ansible-playbook") or os.path.join(os.path.dirname(sys.executable),
-                                                                     "ansible-playbook")
+    playbook_bin = (shutil.which("ansible-playbook")
+                    or os.path.join(os.path.dirname(sys.executable), "ansible-playbook"))
     peer.reset_stats()
     t0 = time.monotonic()
-    proc = subprocess.run([playbook_bin, "-i", inv, pb], env=env, capture_output=True, text=True)
+    proc = subprocess.run([playbook_bin, "-i", inv, pb], env=env, capture_output=True, text=True, check=False)
     wall = time.monotonic() - t0
     stats = peer.stats()
     if proc.returncode != 0:
@@ -114,7 +114,7 @@ def main(argv=None):
                 peer.after_start()
                 print("vcsim with %d VMs up in %.1fs on port %s" % (size, time.monotonic() - t0, peer.port),
                       flush=True)
-                for _ in range(args.repeat):
+                for dummy in range(args.repeat):
                     for module in modules:
                         r = run_playbook(workdir, peer, module, args.page_size)
                         print("  %-8s %8.2fs %7d requests %6s VMs" % (module, r["wall"], r["requests"], r["vms"]),

@@ -50,6 +50,9 @@ def facts(run_playbook, module, args=None, extravars=None, verbosity=0):
     return run.result(task="facts")
 
 
+UNSCOPED = []
+
+
 def by_name(instances):
     return dict((i["name"], i) for i in instances)
 
@@ -122,10 +125,10 @@ def test_unmanaged_facts_tags(run_playbook, vcsim):
     ({"folder": "/DC1/vm/Apps/Web"}, lambda i: i["folder"] == "/DC1/vm/Apps/Web"),
     ({"datacenter": "DC1"}, lambda i: i["datacenter"] == "DC1"),
 ])
-def test_unmanaged_facts_scope(run_playbook, scope, check, all_instances=[]):
-    if not all_instances:  # the unscoped listing, once for all parameters
-        all_instances.extend(facts(run_playbook, UNMANAGED)["instances"])
-    everything = all_instances
+def test_unmanaged_facts_scope(run_playbook, scope, check):
+    if not UNSCOPED:  # the unscoped listing, once for all parameters
+        UNSCOPED.extend(facts(run_playbook, UNMANAGED)["instances"])
+    everything = UNSCOPED
     scoped = facts(run_playbook, UNMANAGED, scope)["instances"]
     assert scoped and len(scoped) < len(everything)
     assert sorted(i["name"] for i in scoped) == sorted(i["name"] for i in everything if check(i))

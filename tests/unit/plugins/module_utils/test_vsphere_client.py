@@ -38,11 +38,11 @@ def test_to_plain():
     assert d["_type"] == "VirtualDisk"
     assert d["backing"]["_type"] == "VirtualDiskFlatVer2BackingInfo"
     assert d["backing"]["datastore"] == "datastore-7"
-    assert (d["key"], d["unitNumber"], d["diskObjectId"], d["deviceInfo"]["label"]) == (2000, 0, "10-2000",
-                                                                                      "Hard disk 1")
+    assert (d["key"], d["unitNumber"], d["diskObjectId"]) == (2000, 0, "10-2000")
+    assert d["deviceInfo"]["label"] == "Hard disk 1"
     assert "dynamicProperty" not in d
     assert plain[1:] == [None, "poweredOn", "poweredOn", 5]
-    assert type(plain[3]) is str
+    assert plain[3].__class__ is str  # a plain str, not pyVmomi's enum class
 
 
 @pytest.mark.parametrize("exc,fragments", [
@@ -125,7 +125,7 @@ def test_retrieve_follows_tokens(total, page, calls):
     pc = FakePropertyCollector(total)
     client.content = type("Content", (), {"propertyCollector": pc})()
     out = client._retrieve(object(), page)
-    assert [moid for _, moid, _ in out] == ["vm-%d" % i for i in range(total)]
+    assert [item[1] for item in out] == ["vm-%d" % i for i in range(total)]
     assert all(kind == "VirtualMachine" and props == {"name": "vm" + moid[3:]} for kind, moid, props in out)
     assert len(pc.calls) == calls
     assert pc.calls[0] == ("RetrievePropertiesEx", page)
@@ -159,8 +159,8 @@ def retrieve_result():
     pvlans = vim.dvs.VmwareDistributedVirtualSwitch.PvlanMapEntry.Array([
         vim.dvs.VmwareDistributedVirtualSwitch.PvlanMapEntry(primaryVlanId=300, secondaryVlanId=301, pvlanType="isolated")])
     port_config = vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(
-        vlan=vim.dvs.VmwareDistributedVirtualSwitch.TrunkVlanSpec(inherited=False,
-                                                                 vlanId=[vim.NumericRange(start=400, end=409)]))
+        vlan=vim.dvs.VmwareDistributedVirtualSwitch.TrunkVlanSpec(
+            inherited=False, vlanId=[vim.NumericRange(start=400, end=409)]))
 
     def oc(obj, **props):
         return PC.ObjectContent(obj=obj, propSet=[vmodl.DynamicProperty(name=k.replace("__", "."), val=v)
@@ -213,7 +213,7 @@ def test_plain_parser_gives_what_pyvmomi_and_to_plain_give():
 
 
 def test_plain_parser_leaves_out_devices_nobody_reads():
-    objects, _ = vsphere.PlainParser().retrieve_result(soap_answer(retrieve_result()))
+    objects = vsphere.PlainParser().retrieve_result(soap_answer(retrieve_result()))[0]
     types = [d["_type"] for d in objects[0][2]["config.hardware.device"]]
     assert types == ["ParaVirtualSCSIController", "VirtualDisk", "VirtualVmxnet3"]
 
