@@ -41,7 +41,7 @@ def run_playbook(inventory, extra=None):
 
 def main():
     banner("vmimport.migrate demo: PowerVC -> IBM COS -> Power Virtual Server, on the local sandbox")
-    with Sandbox() as sb:
+    with Sandbox(only=["powervc", "powervs"]) as sb:  # the peers this workflow talks to
         print("sandbox inventory: %s" % sb.inventory_file)
         vars_ = sb.inventory()["all"]["vars"]
         banner("1. first run: export, upload, import, clean up")

@@ -19,7 +19,7 @@ Admin endpoints of the running simulator (not counted as requests):
 
 Sizes come from constructor arguments, else ``VMIMPORT_VCSIM_<NAME>`` environment
 variables (e.g. ``VMIMPORT_VCSIM_VMS_PER_HOST=200``), else the defaults below.
-``python -m sandbox.peers.vcsim`` builds the binary and prints its path.
+``sandbox/vcsim/build.sh`` builds the binary ahead and prints its path.
 """
 
 import base64
@@ -172,6 +172,9 @@ def build(repo_root, log=None):
         if proc.returncode != 0:
             raise PeerError("vcsim", "go build of %s failed:\n%s" % (SOURCE, (proc.stderr or proc.stdout)[-3000:]))
         os.replace(tmp, binary)
+        for old in os.listdir(cache):  # binaries of older main.go versions
+            if old.startswith("vcsim-") and os.path.join(cache, old) != binary:
+                os.unlink(os.path.join(cache, old))
     return binary
 
 
@@ -231,9 +234,19 @@ class VcsimPeer(ProcessPeer):
                 "-pvlan-pg", str(s["pvlan_portgroups"]), "-trunk-pg", str(s["trunk_portgroups"]),
                 "-off-every", str(s["off_every"])]
 
+    @property
+    def tmpdir(self):
+        """Where the simulator keeps its datastores (removed when the peer stops)."""
+        return os.path.join(self.ctx.workdir(self.name), "tmp")
+
     def env(self):
+        os.makedirs(self.tmpdir, exist_ok=True)
         # the password stays out of the process list
-        return {"VMIMPORT_VCSIM_PASSWORD": self.password}
+        return {"VMIMPORT_VCSIM_PASSWORD": self.password, "TMPDIR": self.tmpdir}
+
+    def stop(self):
+        super().stop()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     @property
     def url(self):

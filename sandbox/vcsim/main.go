@@ -921,8 +921,11 @@ func main() {
 	must(err, "listen on "+o.listen)
 	addr := ln.Addr().String()
 
+	// every file of the simulator (datastore directories, disks) lives under one directory,
+	// removed at exit
 	tmp, err := os.MkdirTemp("", "vmimport-vcsim-")
 	must(err, "temp dir")
+	must(os.Setenv("TMPDIR", tmp), "TMPDIR")
 
 	m := simulator.VPX()
 	m.Datacenter = o.dc
@@ -979,7 +982,6 @@ func main() {
 	fmt.Printf("vcsim: ready on https://%s/sdk datacenters=%d hosts=%d vms=%d templates=%d networks=%d (%.1fs)\n",
 		addr, o.dc, o.dc*(o.clusters*o.hosts+o.standalone), b.nVM, b.nTpl, b.nNet, time.Since(started).Seconds())
 	err = srv.ServeTLS(ln, "", "")
-	m.Remove()
 	_ = os.RemoveAll(tmp)
 	if err != nil && err != http.ErrServerClosed {
 		log.Fatalf("vcsim: %s", err)
