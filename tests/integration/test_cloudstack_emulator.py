@@ -58,7 +58,7 @@ def test_cs_library_signs_tilde_differently_from_cloudstack():
     cs = cs_lib.CloudStack(endpoint="http://x/client/api", key="KEY", secret="s3cret")
     p = {"command": "listZones", "apiKey": "KEY", "response": "json", "name": "a~b"}
     cs._sign(p)
-    ok, reason, _ = emu.verify_request(p, CREDS)
+    ok, reason, dummy = emu.verify_request(p, CREDS)
     assert (ok, reason) == (False, "signature mismatch")
     p = {"command": "listZones", "apiKey": "KEY", "response": "json", "name": "a b"}
     cs._sign(p)
@@ -175,7 +175,9 @@ def test_slow_job_then_done_and_failed_job(fresh):
     assert vm["displayname"] == "web ~ 01" and vm["instancename"] == "web01"
     assert "web01" not in [i["name"] for i in cat.unmanaged(cluster["id"])]
     fresh.admin("faults", {"job_seconds": 0.1, "fail_next_import": "Failed to import vm name: app-pvlan"})
-    job = c.submit("importUnmanagedInstance", **dict(params, name="app-pvlan", datadiskofferinglist=None))
+    failing = dict(params)
+    failing.update(name="app-pvlan", datadiskofferinglist=None)
+    job = c.submit("importUnmanagedInstance", **failing)
     with pytest.raises(csu.CloudStackJobError) as e:
         c.wait(job, timeout=10, interval=0.1)
     assert e.value.errortext == "Failed to import vm name: app-pvlan" and e.value.status == 530

@@ -87,7 +87,7 @@ def importable(peer):
                "nic_networks": dict((k, untagged) for k in args["nic_networks"]),
                "nic_ip_addresses": {}, "details": {}, "forced": False,
                "data_disk_offerings": dict((k, cat.disk_offering(v)) for k, v in args["data_disk_offerings"].items())}
-        problems, _ = ci.check_import(inst, req, ctx)
+        problems, dummy = ci.check_import(inst, req, ctx)
         if problems and all(p.rule == "guest_os" for p in problems):
             args["template"] = template["name"]
             problems = []
@@ -171,7 +171,7 @@ def test_every_rule_fails_with_cloudstack_wording(json_emulator, run_playbook):
     base = {"zone": "{{ emu_zone }}", "cluster": "{{ emu_cluster }}", "service_offering": "custom-constrained",
             "poll_interval": 0.1}
     tasks = []
-    for case, args, _ in RULE_CASES:
+    for case, args, dummy in RULE_CASES:
         tasks.append({"name": "precheck %s" % case, M: dict(base, **args), "ignore_errors": True})
         tasks.append({"name": "cloudstack %s" % case, M: dict(base, precheck=False, **args), "ignore_errors": True})
     run = run_playbook(play(tasks), extravars=auth_vars(json_emulator))
