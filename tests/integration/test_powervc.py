@@ -7,6 +7,7 @@ an rc file without password and the emulator's catalog (see sandbox/peers/powerv
 import hashlib
 import json
 import os
+import shutil
 import tarfile
 import uuid
 
@@ -28,8 +29,11 @@ def pvc(sandbox):
 
 @pytest.fixture
 def session(pvc):
-    """A session directory of its own for each test (on the host, as the host's user sees it)."""
-    return os.path.join(pvc.sessions_dir, "it-%s" % uuid.uuid4().hex[:8])
+    """A session directory of its own for each test (on the host, as the host's user sees it),
+    removed afterwards so that later tests find the sessions directory as they left it."""
+    path = os.path.join(pvc.sessions_dir, "it-%s" % uuid.uuid4().hex[:8])
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def play(*tasks, check_mode=False, **play_vars):
