@@ -97,14 +97,17 @@ options:
     default: path
   request_checksum_calculation:
     description:
-      - When the SDK adds its own flexible checksum (CRC32) to requests, on SDKs that support it
-        (ibm-cos-sdk 2.15 and later; older ones ignore this option).
-      - V(when_required) (the default) relies on the C(Content-MD5) that the modules send with every
-        part, which every S3 server checks; V(when_supported) also adds a CRC32, which some S3 servers
-        reject.
+      - Whether the S3 flexible checksums (CRC32) are sent on top of the C(Content-MD5) that the modules send
+        with every part and object, which every S3 server checks.
+      - V(when_supported) (the default, as in ibm-cos-sdk 2.15 and later) declares CRC32 when a multipart
+        upload is started, and sends the CRC32 of each part (computed in the same read as its MD5) and in the
+        completion.
+      - V(when_required) sends none, for S3 servers that reject these headers. Keep the same value between a
+        run and the run that resumes it.
+      - Also passed to the SDK for the other calls (ibm-cos-sdk 2.15 and later; older ones ignore it).
     type: str
     choices: [when_required, when_supported]
-    default: when_required
+    default: when_supported
   retries:
     description:
       - Attempts per request (the SDK's C(standard) retry mode, with exponential backoff) on throttling,

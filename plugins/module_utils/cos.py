@@ -32,6 +32,7 @@ import os
 import re
 import threading
 import time
+import zlib
 from datetime import datetime
 
 try:
@@ -111,7 +112,7 @@ COS_ARGUMENT_SPEC = dict(
     ca_bundle=dict(type="path", fallback=(env_fallback, ["COS_CA_BUNDLE"])),
     addressing_style=dict(type="str", choices=["path", "virtual", "auto"], default="path"),
     request_checksum_calculation=dict(type="str", choices=["when_required", "when_supported"],
-                                      default="when_required"),
+                                      default="when_supported"),
     retries=dict(type="int", default=8),
     timeout=dict(type="int", default=300),
 )
@@ -267,6 +268,11 @@ def b64_md5(digest):
     return base64.b64encode(digest).decode("ascii")
 
 
+def b64_crc32(data):
+    """The base64 CRC32 of data, as S3's ChecksumCRC32 (zlib releases the GIL on large buffers)."""
+    return base64.b64encode((zlib.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big")).decode("ascii")
+
+
 def etag_part_sizes(etag, size, preferred=()):
     """Part sizes that can have produced a multipart ``etag`` (``<md5>-N``) for ``size`` bytes.
 
@@ -399,7 +405,7 @@ def client_config_kwargs(params, endpoint, mode, max_pool_connections=10):
         user_agent_extra="vmimport.migrate",
     )
     if "request_checksum_calculation" in getattr(Config, "OPTION_DEFAULTS", {}):
-        kw["request_checksum_calculation"] = params.get("request_checksum_calculation") or "when_required"
+        kw["request_checksum_calculation"] = params.get("request_checksum_calculation") or "when_supported"
     return kw
 
 
@@ -720,7 +726,7 @@ class MultipartUploader(object):
     ``Content-MD5``. Memory is the buffer pool, whatever the file size.
     """
 
-    def __init__(self, client, bucket, key, path, size, part_size, workers, progress=None):
+    def __init__(self, client, bucket, key, path, size, part_size, workers, progress=None, crc32=False):
         self.client = client
         self.bucket = bucket
         self.key = key
@@ -730,13 +736,15 @@ class MultipartUploader(object):
         self.workers = max(1, int(workers))
         self.count = part_count(size, part_size)
         self.progress = progress or Progress(size, self.count)
+        self.crc32 = crc32
         self._stop = threading.Event()
         self._errors = []
 
     def run(self, upload_id, existing=None, compute_sha256=True):
         """Upload what ``existing`` ({number: md5 hex}) lacks; return (parts, sha256 hex or None).
 
-        ``parts`` is {number: (md5 digest, etag)} for every part. Raises ResumeMismatch when a
+        ``parts`` is {number: (md5 digest, etag, base64 CRC32 or None)} for every part (the CRC32
+        when the upload declares that checksum). Raises ResumeMismatch when a
         part in ``existing`` does not match the file, or the first error of any worker.
         """
         existing = existing or {}
@@ -799,20 +807,22 @@ class MultipartUploader(object):
         else:
             body = bytes(memoryview(buf)[:length])
         digest = hashlib.md5(body).digest()
+        crc = b64_crc32(body) if self.crc32 else None
         have = existing.get(number)
         if have is not None:
             if have == binascii.hexlify(digest).decode("ascii"):
                 self.progress.part(number, length, sent=False)
-                return digest, '"%s"' % have
+                return digest, '"%s"' % have, crc
             raise ResumeMismatch(number)
+        extra = {"ChecksumCRC32": crc} if crc else {}
         resp = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
-                                       PartNumber=number, Body=body, ContentMD5=b64_md5(digest))
+                                       PartNumber=number, Body=body, ContentMD5=b64_md5(digest), **extra)
         etag = resp.get("ETag")
         if is_plain_md5_etag(etag) and strip_etag(etag).lower() != binascii.hexlify(digest).decode("ascii"):
             raise CosError("COS stored part %d of '%s/%s' with ETag %s, not the MD5 of the data sent (%s)"
                            % (number, self.bucket, self.key, strip_etag(etag), binascii.hexlify(digest).decode()))
         self.progress.part(number, length, sent=True)
-        return digest, etag
+        return digest, etag, crc
 
 
 class UploadFailed(Exception):
@@ -837,7 +847,8 @@ class UploadTask(object):
 
     def __init__(self, client, bucket, key, src, part_size=DEFAULT_PART_SIZE, concurrency=DEFAULT_CONCURRENCY,
                  sha256=None, verify_sha256=False, metadata=None, overwrite="different", resume=True,
-                 keep_on_failure=False, progress_file=None, endpoint=None, warn=None, clock=time.time):
+                 keep_on_failure=False, progress_file=None, endpoint=None, warn=None, clock=time.time,
+                 crc32=False):
         self.client = client
         self.bucket = bucket
         self.key = key
@@ -846,6 +857,7 @@ class UploadTask(object):
         self.concurrency = concurrency
         self.expected_sha256 = sha256.lower() if sha256 else None
         self.verify_sha256 = verify_sha256
+        self.crc32 = crc32
         self.metadata = dict((str(k).lower(), str(v)) for k, v in (metadata or {}).items())
         self.overwrite = overwrite
         self.resume = resume
@@ -1014,9 +1026,10 @@ class UploadTask(object):
                                % (self.src, actual, sha))
         digest = hashlib.md5(data).digest()
         meta = dict(self.metadata, sha256=sha)
+        extra = {"ChecksumCRC32": b64_crc32(data)} if self.crc32 else {}
         try:
             resp = self.client.put_object(Bucket=self.bucket, Key=self.key, Body=data, ContentMD5=b64_md5(digest),
-                                          Metadata=meta)
+                                          Metadata=meta, **extra)
         except (ClientError, BotoCoreError) as e:
             self._fail(e, "upload")
         self.bytes_sent, self.parts_sent = self.size, 1
@@ -1034,8 +1047,9 @@ class UploadTask(object):
                     part_size, existing = self.part_size, {}
                     sha_known = self.local_sha256()
                     meta = dict(self.metadata, sha256=sha_known)
+                    extra = {"ChecksumAlgorithm": "CRC32"} if self.crc32 else {}
                     upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key,
-                                                                    Metadata=meta)["UploadId"]
+                                                                    Metadata=meta, **extra)["UploadId"]
                 self.part_size = part_size
                 outcome = self._send(upload_id, part_size, existing, sha_known, resumed)
                 if outcome == "restart":
@@ -1080,7 +1094,7 @@ class UploadTask(object):
         progress.event("start", upload_id=upload_id, resumed=resumed, part_size=part_size,
                        parts_present=len(existing))
         uploader = MultipartUploader(self.client, self.bucket, self.key, self.src, self.size, part_size, workers,
-                                     progress=progress)
+                                     progress=progress, crc32=self.crc32)
         # The SHA-256 is computed while sending when it was given and is to be checked, or
         # when the upload is resumed without it; a new upload without it had it computed before.
         compute = (bool(self.expected_sha256) and self.verify_sha256) or sha_known is None
@@ -1097,7 +1111,8 @@ class UploadTask(object):
                 raise UploadFailed("the SHA-256 of src '%s' is %s, not the sha256 option's %s: fix the option or "
                                    "the file (nothing was completed)" % (self.src, sha, self.expected_sha256))
             self._sha256 = sha
-            ordered = [{"PartNumber": n, "ETag": parts[n][1]} for n in range(1, count + 1)]
+            ordered = [dict({"PartNumber": n, "ETag": parts[n][1]}, **({"ChecksumCRC32": parts[n][2]} if parts[n][2] else {}))
+                       for n in range(1, count + 1)]
             resp = self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
                                                          MultipartUpload={"Parts": ordered})
             etag = strip_etag(resp.get("ETag"))

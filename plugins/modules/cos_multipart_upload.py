@@ -14,16 +14,16 @@ short_description: Upload a large file to IBM Cloud Object Storage, in parallel 
 version_added: 0.1.0
 description:
   - Uploads O(src) to O(bucket)/O(key) with a multipart upload whose parts are sent in parallel, each with a
-    C(Content-MD5) that COS checks. The SHA-256 of the whole file is stored as the object metadata C(sha256)
-    (C(x-amz-meta-sha256)).
+    C(Content-MD5) that COS checks (and a CRC32, see O(request_checksum_calculation)). The SHA-256 of the whole
+    file is stored as the object metadata C(sha256) (C(x-amz-meta-sha256)).
   - Idempotent. When the object already has the size and the C(sha256) metadata of the file (or, for objects
     uploaded by other tools, the same ETag, recomputed from the file), nothing is sent and C(changed) is false.
   - Resumable. A run that finds an incomplete multipart upload of O(key) (left by an interrupted run, from any
     host) lists its parts, checks each one against the file (size, and MD5 against the ETag), sends only the
     missing ones and completes it. The part size of the upload being resumed is kept.
   - Memory does not grow with the file. The file is read in order into a pool of O(concurrency) + 1 buffers
-    of O(part_size) bytes, whose MD5s are computed by the threads that send them (and the SHA-256 along the
-    same read when it is to be checked).
+    of O(part_size) bytes, whose MD5s (and CRC32s) are computed by the threads that send them (and the SHA-256
+    along the same read when it is to be checked).
   - On an error (or C(SIGTERM)/C(SIGINT)) the upload is aborted, so that nothing is left behind, unless
     O(keep_on_failure=true), in which case its ID is returned and the next run resumes it.
   - Files not larger than one part are sent with one C(PUT) request.
@@ -333,6 +333,7 @@ def main():
         progress_file=p["progress_file"],
         endpoint=cos.endpoint,
         warn=cos.module.warn,
+        crc32=p["request_checksum_calculation"] == "when_supported",
     )
     try:
         result = task.run(check_mode=cos.check_mode)

@@ -63,9 +63,10 @@ CLIENTS = [
     ("ours +sha256", "script", "core_sha"),
     ("ours, sha256 computed", "script", "core"),
     ("ours +sha256 verify", "script", "core_verify"),
+    ("ours +sha256 no crc32", "script", "core_nocrc"),
     ("ours +sha256 [pb]", "playbook", "ours_sha"),
 ]
-OURS = ("core_sha", "core", "core_verify", "ours_sha")
+OURS = ("core_sha", "core", "core_verify", "core_nocrc", "ours_sha")
 # The targets are checked on the module's code run like the ibm_boto3 peers (a Python process
 # of its own, same interpreter) and the way the powervc_to_powervs role runs it: with the
 # SHA-256 of the export step. The other ways are measured and shown too; "[pb]" rows run
@@ -82,12 +83,14 @@ def run_core_client(args):
     sys.path.insert(0, COLLECTIONS_PATH)
     from ansible_collections.vmimport.migrate.plugins.module_utils import cos
 
+    crc = args.client != "core_nocrc"  # the module's default: request_checksum_calculation=when_supported
     params = {"endpoint_url": os.environ["BENCH_ENDPOINT"], "access_key_id": os.environ["BENCH_AK"],
-              "secret_access_key": os.environ["BENCH_SK"], "retries": 8, "timeout": 300}
+              "secret_access_key": os.environ["BENCH_SK"], "retries": 8, "timeout": 300,
+              "request_checksum_calculation": "when_supported" if crc else "when_required"}
     client = cos.build_client(params, max_pool_connections=cos.DEFAULT_CONCURRENCY + 2)
-    sha = os.environ.get("BENCH_SHA256") if args.client in ("core_sha", "core_verify") else None
+    sha = os.environ.get("BENCH_SHA256") if args.client in ("core_sha", "core_verify", "core_nocrc") else None
     task = cos.UploadTask(client, os.environ["BENCH_BUCKET"], args.key, args.file, sha256=sha,
-                          verify_sha256=args.client == "core_verify", endpoint=params["endpoint_url"])
+                          verify_sha256=args.client == "core_verify", endpoint=params["endpoint_url"], crc32=crc)
     res = task.run()
     ru = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"utime": ru.ru_utime, "stime": ru.ru_stime, "maxrss_kib": ru.ru_maxrss, "result": res}))

@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import itertools
 import threading
+import zlib
 from datetime import datetime, timezone
 
 from ibm_botocore.exceptions import ClientError
@@ -103,11 +104,15 @@ class FakeCos(object):
     def create_multipart_upload(self, **kw):
         self._enter("create_multipart_upload", kw)
         uid = self.add_upload(kw["Bucket"], kw["Key"], meta=kw.get("Metadata"))
+        self.uploads[uid]["algorithm"] = kw.get("ChecksumAlgorithm")
         return {"UploadId": uid}
 
     def _check_md5(self, body, kw, op):
         digest = hashlib.md5(body).digest()
         if "ContentMD5" in kw and base64.b64decode(kw["ContentMD5"]) != digest:
+            raise client_error("BadDigest", op)
+        if "ChecksumCRC32" in kw and base64.b64decode(kw["ChecksumCRC32"]) != \
+                (zlib.crc32(body) & 0xFFFFFFFF).to_bytes(4, "big"):
             raise client_error("BadDigest", op)
         return digest
 
@@ -137,6 +142,9 @@ class FakeCos(object):
             raise client_error("NoSuchUpload", "CompleteMultipartUpload", 404)
         md5s, size = [], 0
         for p in kw["MultipartUpload"]["Parts"]:
+            if up.get("algorithm") == "CRC32" and not p.get("ChecksumCRC32"):
+                raise client_error("InvalidRequest", "CompleteMultipartUpload", 400,
+                                   "The upload was created using a crc32 checksum; each part needs it")
             have = up["parts"].get(p["PartNumber"])
             if have is None or have[1] != p["ETag"]:
                 raise client_error("InvalidPart", "CompleteMultipartUpload")

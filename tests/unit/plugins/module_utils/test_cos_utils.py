@@ -252,7 +252,8 @@ def test_scan_file_detects_a_short_file(tmp_path):
 # ---------------------------------------------------------------------------
 
 def test_client_config_for_hmac_over_http():
-    kw = cos.client_config_kwargs({"retries": 3, "timeout": 100}, "http://127.0.0.1:1", "hmac", 6)
+    kw = cos.client_config_kwargs({"retries": 3, "timeout": 100, "request_checksum_calculation": "when_required"},
+                                  "http://127.0.0.1:1", "hmac", 6)
     assert kw["signature_version"] == "s3v4"
     assert kw["s3"] == {"addressing_style": "path", "payload_signing_enabled": False}
     assert kw["retries"] == {"max_attempts": 3, "mode": "standard"}
@@ -359,7 +360,8 @@ def test_uploader_sends_every_part_with_content_md5(tmp_path):
     parts, sha = up.run(uid)
     assert sha == hashlib.sha256(data).hexdigest()
     assert sorted(parts) == [1, 2, 3, 4, 5]
-    for n, (digest, etag) in parts.items():
+    for n, (digest, etag, crc) in parts.items():
+        assert crc is None
         off, ln = cos.part_range(n, size, 5 * MiB)
         assert digest == hashlib.md5(data[off:off + ln]).digest()
         assert etag == '"%s"' % digest.hex()
@@ -687,3 +689,24 @@ def test_wrong_size_reported_after_completion(tmp_path):
     fake.head_object = head
     with pytest.raises(cos.UploadFailed, match="reported %d bytes instead of %d" % (size - 1, size)):
         _task(fake, path).run()
+
+
+def test_crc32_checksums_when_asked(tmp_path):
+    import zlib
+    size = 12 * MiB + 5
+    path, data = _file(tmp_path, size)
+    fake = FakeCos()
+    res = _task(fake, path, crc32=True).run()
+    assert res["changed"]
+    creates = [c[1] for c in fake.calls if c[0] == "create_multipart_upload"]
+    assert creates[0]["ChecksumAlgorithm"] == "CRC32"
+    sent = dict((c[1]["PartNumber"], c[1]["ChecksumCRC32"]) for c in fake.calls if c[0] == "upload_part")
+    p = 5 * MiB
+    for n, crc in sent.items():
+        chunk = data[(n - 1) * p:n * p]
+        assert base64.b64decode(crc) == (zlib.crc32(chunk) & 0xFFFFFFFF).to_bytes(4, "big")
+    done = [c[1] for c in fake.calls if c[0] == "complete_multipart_upload"][0]
+    assert [x["ChecksumCRC32"] for x in done["MultipartUpload"]["Parts"]] == [sent[n] for n in (1, 2, 3)]
+    small = _file(tmp_path, 100, name="small")[0]
+    cos.UploadTask(fake, "bucket", "small", small, part_size=5 * MiB, crc32=True).run()
+    assert [c[1] for c in fake.calls if c[0] == "put_object"][0]["ChecksumCRC32"]

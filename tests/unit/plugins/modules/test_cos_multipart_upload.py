@@ -135,3 +135,16 @@ def test_interrupted_before_the_upload(fake, src):
     with pytest.raises(ModuleFail) as ei:
         run_module(cos_multipart_upload, args(src[0]))
     assert "interrupted (SIGTERM)" in ei.value.result["msg"] and "nothing to clean up" in ei.value.result["msg"]
+
+
+def test_flexible_checksums_by_default_and_not_when_required(fake, src):
+    res = run_module(cos_multipart_upload, args(src[0]))
+    assert res["changed"]
+    create = [c[1] for c in fake.calls if c[0] == "create_multipart_upload"][0]
+    assert create["ChecksumAlgorithm"] == "CRC32"
+    assert all("ChecksumCRC32" in c[1] for c in fake.calls if c[0] == "upload_part")
+    fake.calls[:] = []
+    res = run_module(cos_multipart_upload, args(src[0], key="other", request_checksum_calculation="when_required"))
+    create = [c[1] for c in fake.calls if c[0] == "create_multipart_upload"][0]
+    assert "ChecksumAlgorithm" not in create
+    assert not any("ChecksumCRC32" in c[1] for c in fake.calls if c[0] == "upload_part")
