@@ -104,7 +104,7 @@ $(VENV218)/.installed: requirements.txt test-requirements.txt
 
 .PHONY: units-core2.18
 units-core2.18: setup $(VENV218)/.installed ## unit tests on ansible-core 2.18
-	@$(VENV218)/bin/ansible --version | head -1
+	@$(VENV218)/bin/python -c "import ansible.release as r; print('ansible-core', r.__version__)"
 	PYTHONPATH=$(DEVTREE) $(VENV218)/bin/pytest -q tests/unit
 
 .PHONY: integration
