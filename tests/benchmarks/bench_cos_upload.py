@@ -24,8 +24,14 @@ an interpreter wrapper that reads its rusage): wall time from its start to its e
 (SIGKILL, whole process tree) once half of the file is stored, run again, and what it
 sends again of what was already stored is reported.
 
+On the null endpoint two reference rows (not peers, not ours) show the machine's limit: a
+client with no SDK at all (raw http.client, Content-MD5 on each part, with and without
+CRC32). The server's CPU per GiB and the cores busy ((client + server CPU) / wall) are
+shown there too: client and server share the machine's cores.
+
 Run: .venv/bin/python tests/benchmarks/bench_cos_upload.py [--sizes 1G,4G] [--endpoints moto,null]
-     [--repeat 2] [--json results.json]
+     [--repeat 2] [--json results.json] [--clients miq,default,core_sha] [--no-resume]
+     [--part-size 16M --concurrency 4 (our script clients; default: the module's defaults)]
 Files are created in a temporary directory (--workdir) and deleted at the end. With
 --repeat N each measurement is repeated N times (clients interleaved) and the best wall
 time of each client is kept.
@@ -65,8 +71,15 @@ CLIENTS = [
     ("ours +sha256 verify", "script", "core_verify"),
     ("ours +sha256 no crc32", "script", "core_nocrc"),
     ("ours +sha256 [pb]", "playbook", "ours_sha"),
+    ("ref: raw HTTP, MD5 (no SDK)", "script", "ceiling"),
+    ("ref: raw HTTP, MD5+CRC32", "script", "ceiling_crc"),
 ]
 OURS = ("core_sha", "core", "core_verify", "core_nocrc", "ours_sha")
+# Not peers, not ours: the machine's limit on the null endpoint. A client with no SDK, no
+# signing, no retries, no resume: raw http.client, parts read with os.preadv into reused
+# buffers, Content-MD5 on each part (and CRC32 for the second one, as our default sends),
+# 16 MiB x 4 in parallel. Whatever a real client adds comes on top of these figures.
+REFERENCE = ("ceiling", "ceiling_crc")
 # The targets are checked on the module's code run like the ibm_boto3 peers (a Python process
 # of its own, same interpreter) and the way the powervc_to_powervs role runs it: with the
 # SHA-256 of the export step. The other ways are measured and shown too; "[pb]" rows run
@@ -89,7 +102,12 @@ def run_core_client(args):
               "request_checksum_calculation": "when_supported" if crc else "when_required"}
     client = cos.build_client(params, max_pool_connections=cos.DEFAULT_CONCURRENCY + 2)
     sha = os.environ.get("BENCH_SHA256") if args.client in ("core_sha", "core_verify", "core_nocrc") else None
-    task = cos.UploadTask(client, os.environ["BENCH_BUCKET"], args.key, args.file, sha256=sha,
+    tuning = {}  # --part-size / --concurrency of the benchmark: the module's defaults unless given
+    if os.environ.get("BENCH_PART_SIZE"):
+        tuning["part_size"] = cos.parse_size(os.environ["BENCH_PART_SIZE"])
+    if os.environ.get("BENCH_CONCURRENCY"):
+        tuning["concurrency"] = int(os.environ["BENCH_CONCURRENCY"])
+    task = cos.UploadTask(client, os.environ["BENCH_BUCKET"], args.key, args.file, sha256=sha, **tuning,
                           verify_sha256=args.client == "core_verify", endpoint=params["endpoint_url"], crc32=crc)
     res = task.run()
     ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -97,9 +115,80 @@ def run_core_client(args):
     return 0
 
 
+def run_ceiling_client(args):
+    """The reference client (see REFERENCE): the least work an upload with Content-MD5 can do."""
+    import base64
+    import hashlib
+    import http.client
+    import re
+    import threading
+    import zlib
+    from urllib.parse import urlsplit
+
+    url = urlsplit(os.environ["BENCH_ENDPOINT"])
+    base = "/%s/%s" % (os.environ["BENCH_BUCKET"], args.key)
+    part_size, workers = 16 * MiB, 4
+    size = os.path.getsize(args.file)
+    nparts = max(1, -(-size // part_size))
+
+    def call(conn, method, path, body=b"", headers=None):
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        if resp.status != 200:
+            raise RuntimeError("%s %s: %s %s" % (method, path, resp.status, data[:200]))
+        return resp, data
+
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    _, data = call(conn, "POST", base + "?uploads")
+    upload_id = re.search(rb"<UploadId>([^<]+)</UploadId>", data).group(1).decode()
+    etags, lock, errors = {}, threading.Lock(), []
+    todo = iter(range(1, nparts + 1))
+    fd = os.open(args.file, os.O_RDONLY)
+
+    def worker():
+        c = http.client.HTTPConnection(url.hostname, url.port)
+        buf = bytearray(part_size)
+        try:
+            while True:
+                with lock:
+                    n = next(todo, None)
+                if n is None:
+                    return
+                got = os.preadv(fd, [buf], (n - 1) * part_size)
+                view = memoryview(buf)[:got]
+                headers = {"Content-Length": str(got),
+                           "Content-MD5": base64.b64encode(hashlib.md5(view).digest()).decode()}
+                if args.client == "ceiling_crc":
+                    headers["x-amz-checksum-crc32"] = base64.b64encode(zlib.crc32(view).to_bytes(4, "big")).decode()
+                resp, _ = call(c, "PUT", "%s?partNumber=%d&uploadId=%s" % (base, n, upload_id), view, headers)
+                etags[n] = resp.getheader("ETag")
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    os.close(fd)
+    if errors:
+        raise errors[0]
+    body = "<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
+        "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (n, etags[n]) for n in sorted(etags))
+    call(conn, "POST", "%s?uploadId=%s" % (base, upload_id), body.encode())
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"utime": ru.ru_utime, "stime": ru.ru_stime, "maxrss_kib": ru.ru_maxrss}))
+    return 0
+
+
 def run_peer_client(args):
     if args.client.startswith("core"):
         return run_core_client(args)
+    if args.client in REFERENCE:
+        return run_ceiling_client(args)
     import ibm_boto3
     from ibm_boto3.s3.transfer import TransferConfig
     from ibm_botocore.config import Config
@@ -125,6 +214,9 @@ def run_peer_client(args):
 class Endpoint(object):
     name = None
     url = ak = sk = bucket = None
+
+    def cpu(self):
+        return None
 
     def delete(self, key):
         pass
@@ -181,6 +273,12 @@ class NullEndpoint(Endpoint):
         self.url = "http://127.0.0.1:%s" % line[1]
         self.ak, self.sk, self.bucket = "null-access-key", "null-secret-key", "bench"
 
+    def cpu(self):
+        """CPU seconds (user + system) the server has used so far."""
+        import psutil
+        t = psutil.Process(self.proc.pid).cpu_times()
+        return t.user + t.system
+
     def stop(self):
         os.killpg(self.proc.pid, signal.SIGTERM)
         self.proc.wait(10)
@@ -214,8 +312,13 @@ def sha256_of(path):
 
 
 class Bench(object):
-    def __init__(self, workdir):
+    def __init__(self, workdir, part_size=None, concurrency=None):
         self.workdir = workdir
+        self.tuning = {}
+        if part_size:
+            self.tuning["BENCH_PART_SIZE"] = part_size
+        if concurrency:
+            self.tuning["BENCH_CONCURRENCY"] = str(concurrency)
         self.rusage_log = os.path.join(workdir, "rusage.jsonl")
         self.wrapper = os.path.join(workdir, "python-rusage")
         with open(self.wrapper, "w") as f:
@@ -240,6 +343,7 @@ class Bench(object):
                    ANSIBLE_LOCAL_TEMP=os.path.join(self.workdir, "ansible-tmp"), ANSIBLE_NOCOLOR="1",
                    PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
         env.pop("ANSIBLE_CALLBACK_RESULT_FORMAT", None)
+        env.update(self.tuning)
         return env
 
     def _playbook(self, ep, variant, path, key, sha=None, progress=None):
@@ -284,6 +388,7 @@ class Bench(object):
         key = "bench/%s-%s" % (variant, uuid.uuid4().hex[:8])
         env = self._env(ep)
         env["BENCH_SHA256"] = sha
+        server_cpu0 = ep.cpu()
         t0 = time.time()
         if kind == "script":
             out = subprocess.run([PY, os.path.abspath(__file__), "--client", variant, "--file", path, "--key", key],
@@ -305,10 +410,13 @@ class Bench(object):
             result = json.loads(out.stdout.decode())["plays"][0]["tasks"][0]["hosts"]["localhost"]
         if variant in OURS and (not result.get("changed") or result.get("sha256") != sha):
             raise RuntimeError("%s did not upload the file right: %s" % (variant, result))
+        server_cpu = ep.cpu() - server_cpu0 if server_cpu0 is not None else None
         ep.delete(key)
         cpu = ru["utime"] + ru["stime"]
         return {"client": variant, "endpoint": ep.name, "size": size, "wall": wall, "cpu": cpu,
                 "cpu_per_gib": cpu / (size / GiB), "throughput_mib": size / wall / MiB,
+                "server_cpu_per_gib": server_cpu / (size / GiB) if server_cpu is not None else None,
+                "cores_busy": (cpu + server_cpu) / wall if server_cpu is not None else None,
                 "peak_rss_mib": ru["maxrss_kib"] / 1024.0, "utime": ru["utime"], "stime": ru["stime"],
                 "module_result": {k: result.get(k) for k in ("seconds", "throughput", "parts", "part_size")}}
 
@@ -378,7 +486,7 @@ def report(runs, resumes, names):
     combos = sorted(set((r["endpoint"], r["size"]) for r in runs), key=lambda x: (x[0] != "moto", x[1]))
     for ep, size in combos:
         rows = [b[k] for k in b if k[0] == ep and k[1] == size]
-        peers = [r for r in rows if r["client"] not in OURS]
+        peers = [r for r in rows if r["client"] not in OURS + REFERENCE]
         if not peers:
             continue
         fastest = min(peers, key=lambda r: r["wall"])
@@ -387,14 +495,25 @@ def report(runs, resumes, names):
         lines.append("endpoint %s, %s file (fastest peer: %s, least CPU: %s)"
                      % (ep, "%d GiB" % (size // GiB) if size % GiB == 0 else "%d MiB" % (size // MiB),
                         names[fastest["client"]], names[cheapest["client"]]))
-        lines.append("  %-30s %8s %9s %8s %9s %8s %10s %9s" % ("client", "wall s", "MiB/s", "x speed", "CPU s/GiB",
-                                                              "x CPU", "RSS MiB", "runs"))
+        server = rows[0].get("server_cpu_per_gib") is not None
+        lines.append("  %-30s %8s %9s %8s %9s %8s %10s %5s%s" % (
+            "client", "wall s", "MiB/s", "x speed", "CPU s/GiB", "x CPU", "RSS MiB", "runs",
+            " %10s %6s" % ("srv s/GiB", "cores") if server else ""))
         order = [c for _, _, c in CLIENTS]
         for r in sorted(rows, key=lambda r: order.index(r["client"])):
             n = sum(1 for x in runs if (x["endpoint"], x["size"], x["client"]) == (ep, size, r["client"]))
-            lines.append("  %-30s %8.2f %9.1f %8.2f %9.2f %8.2f %10.1f %9d" % (
+            lines.append("  %-30s %8.2f %9.1f %8.2f %9.2f %8.2f %10.1f %5d%s" % (
                 names[r["client"]], r["wall"], r["throughput_mib"], fastest["wall"] / r["wall"],
-                r["cpu_per_gib"], r["cpu_per_gib"] / cheapest["cpu_per_gib"], r["peak_rss_mib"], n))
+                r["cpu_per_gib"], r["cpu_per_gib"] / cheapest["cpu_per_gib"], r["peak_rss_mib"], n,
+                " %10.2f %6.2f" % (r["server_cpu_per_gib"], r["cores_busy"]) if server else ""))
+        if server:
+            lines.append("  srv s/GiB: the null server's CPU per GiB (it computes every part's MD5 for its ETag); "
+                         "cores: (client + server CPU) / wall, of %d" % os.cpu_count())
+        for o in REFERENCE:
+            r = b.get((ep, size, o))
+            if r is not None:
+                verdicts.append(("%s, null, %s: throughput %.2fx fastest peer (the machine's limit, for information)"
+                                 % (names[o], human(size), r["throughput_mib"] / fastest["throughput_mib"]), True, False))
         for o in OURS:
             r = b.get((ep, size, o))
             if r is None:
@@ -433,7 +552,8 @@ def report(runs, resumes, names):
                  "peers, with the SHA-256 of the export step as the powervc_to_powervs role passes it); "
                  "lower case: the other ways, for information:" % names[PRIMARY])
     for text, ok, primary in sorted(verdicts, key=lambda v: not v[2]):
-        lines.append("  [%s] %s" % (("PASS" if ok else "FAIL") if primary else ("pass" if ok else "miss"), text))
+        lines.append("  [%s] %s" % (("PASS" if ok else "FAIL") if primary else ("info" if text.endswith(
+            "for information)") else "pass" if ok else "miss"), text))
     return "\n".join(lines), all(ok for _, ok, primary in verdicts if primary)
 
 
@@ -459,6 +579,10 @@ def main(argv=None):
                     help="subset of %s" % ",".join(c[2] for c in CLIENTS))
     ap.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best wall time is kept")
     ap.add_argument("--no-resume", action="store_true", help="skip the resume measurement")
+    ap.add_argument("--part-size", default=None, help="part size for our script clients, e.g. 16M "
+                    "(default: the module's)")
+    ap.add_argument("--concurrency", type=int, default=None, help="parallel parts for our script clients "
+                    "(default: the module's)")
     ap.add_argument("--workdir", default=None, help="where to create the files (default: a temporary directory)")
     ap.add_argument("--json", default=None, help="write every run to this file")
     ap.add_argument("--client", help=argparse.SUPPRESS)
@@ -473,7 +597,7 @@ def main(argv=None):
     clients = [c for c in CLIENTS if c[2] in wanted]
     names = dict((c[2], c[0]) for c in CLIENTS)
     workdir = tempfile.mkdtemp(prefix="bench-cos-", dir=args.workdir)
-    bench = Bench(workdir)
+    bench = Bench(workdir, part_size=args.part_size, concurrency=args.concurrency)
     runs, resumes, endpoints = [], [], []
     print("bench_cos_upload: %s; sizes %s; %d cores; load %s" % (
         " ".join([os.path.basename(PY)] + (argv or sys.argv[1:])), ",".join(human(s) for s in sizes),
@@ -489,6 +613,8 @@ def main(argv=None):
                 try:
                     for rep in range(args.repeat):
                         for cname, kind, variant in clients:
+                            if variant in REFERENCE and name != "null":
+                                continue  # no SigV4 signing: the null endpoint only
                             r = bench.run(ep, variant, kind, path, size, sha)
                             r["repeat"] = rep
                             runs.append(r)
