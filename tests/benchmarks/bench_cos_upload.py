@@ -369,13 +369,14 @@ class Bench(object):
             json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [dict(task, name="upload")]}], f)
         return pb
 
-    def _module_rusage(self, since):
+    def _client_rusage(self, since, marker="AnsiballZ_"):
+        """The wrapper's record of the one process (module or script client) run since line ``since``."""
         with open(self.rusage_log) as f:
             lines = f.readlines()[since:]
         recs = [json.loads(x) for x in lines]
-        recs = [r for r in recs if any("AnsiballZ_" in a for a in r["argv"])]
+        recs = [r for r in recs if any(marker in a for a in r["argv"])]
         if len(recs) != 1:
-            raise RuntimeError("expected one module process, got %d" % len(recs))
+            raise RuntimeError("expected one client process, got %d" % len(recs))
         return recs[0]
 
     def _log_len(self):
@@ -391,13 +392,17 @@ class Bench(object):
         server_cpu0 = ep.cpu()
         t0 = time.time()
         if kind == "script":
-            out = subprocess.run([PY, os.path.abspath(__file__), "--client", variant, "--file", path, "--key", key],
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+            # through the small wrapper, like the module's process: Linux carries a process's peak
+            # RSS over fork + exec, so a client started from this (large) process would report ours
+            since = self._log_len()
+            out = subprocess.run([self.wrapper, os.path.abspath(__file__), "--client", variant, "--file", path,
+                                  "--key", key], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
             wall = time.time() - t0
             if out.returncode:
                 raise RuntimeError("%s failed: %s" % (variant, out.stderr.decode()[-2000:]))
-            ru = json.loads(out.stdout.decode().strip().splitlines()[-1])
-            result = ru.get("result") or {}
+            result = json.loads(out.stdout.decode().strip().splitlines()[-1]).get("result") or {}
+            ru = self._client_rusage(since, "--client")
+            wall = ru["wall"]
         else:
             since = self._log_len()
             pb = self._playbook(ep, variant, path, key, sha=sha)
@@ -405,7 +410,7 @@ class Bench(object):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
             if out.returncode:
                 raise RuntimeError("%s failed: %s %s" % (variant, out.stdout.decode()[-3000:], out.stderr.decode()[-1000:]))
-            ru = self._module_rusage(since)
+            ru = self._client_rusage(since)
             wall = ru["wall"]
             result = json.loads(out.stdout.decode())["plays"][0]["tasks"][0]["hosts"]["localhost"]
         if variant in OURS and (not result.get("changed") or result.get("sha256") != sha):
